@@ -1,0 +1,20 @@
+#!/bin/sh
+# What `make run` shows a newcomer: a local instance started with the in-tree programs,
+# then a few commands run inside it.  Later issues add jobs to this tour.
+set -e
+cd "$(dirname "$0")/.."
+cat <<'EOT'
+==> cli/flux start: a private munged and the router (flux-overlayd), as you, in /tmp
+EOT
+exec cli/flux start --test-hosts='fluke[0-15]' sh -c '
+set -e
+run() { echo; echo "\$ flux $*"; cli/flux "$@"; }
+echo "    FLUX_URI=$FLUX_URI"
+run getattr hostname
+run ping -c 3 -i 0.2 broker
+run config get
+run hostlist --count "fluke[3,108,6-103]"
+run dmesg
+echo
+echo "==> done: the instance stops and cleans up after this command"
+'

@@ -1,0 +1,108 @@
+/* overlayd.h - the context shared by overlayd's files.
+ *
+ * overlayd is the node's local router (router.c: connections, hello, routing, flow
+ * control, leases), its built-in services (services.c: broker, service, event, config, log,
+ * attr), the log ring buffer (logbuf.c) and, in a later issue, the tree overlay.
+ */
+#ifndef OVERLAYD_H
+#define OVERLAYD_H
+
+#include <ev.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "services/auth.h"
+#include "services/error.h"
+#include "services/httpd.h"
+#include "services/metrics.h"
+#include "services/msg.h"
+#include "services/u32map.h"
+
+struct conn;
+struct logbuf;
+
+struct overlayd_args {
+    uint32_t rank;
+    uint32_t size;
+    const char *uri;        /* ipc:// endpoint of the local router */
+    const char *config_dir; /* conf.d directory, or NULL for an empty configuration */
+    const char *hostname;   /* for display; NULL = gethostname() */
+    const char *munge_socket;
+};
+
+struct overlayd {
+    struct ev_loop *loop;
+    uint32_t rank, size;
+    uid_t owner;
+    char *uri;
+    char *config_dir;
+    char hostname[256];
+    double starttime;
+    json_t *config;          /* merged configuration (fx_conf), owned */
+    json_t *attrs;           /* name -> string */
+    int allow_guest_user;    /* from access.allow-guest-user */
+    int allow_root_owner;    /* from access.allow-root-owner */
+    double lease;            /* router.lease, seconds */
+    int sock;                /* nanomsg raw REP socket */
+    ev_io rcv_w;
+    ev_timer lease_w;
+    struct fx_u32map *conns_by_pipe; /* pipe key -> struct conn */
+    struct fx_u32map *conns_by_id;   /* connection id -> struct conn */
+    uint32_t next_conn_id;
+    json_t *services;        /* service name -> connection id */
+    uint32_t event_seq;
+    struct fx_auth_worker *auth;
+    struct logbuf *logbuf;
+    struct fx_metrics *metrics;
+    struct fx_httpd *httpd;
+    struct fx_metric *m_msgs_in;     /* by type */
+    struct fx_metric *m_msgs_out;    /* by type */
+    struct fx_metric *m_auth_fail;   /* by reason */
+    struct fx_metric *m_malformed;
+    struct fx_metric *m_dropped;     /* connections dropped, by reason */
+    struct fx_metric *m_conns;
+    double last_malformed_log;       /* throttles the malformed-message log line */
+};
+
+/* overlayd.c */
+struct overlayd *overlayd_create (struct ev_loop *loop, const struct overlayd_args *args,
+                                  struct fx_error *err);
+void overlayd_destroy (struct overlayd *od);
+void overlayd_log (struct overlayd *od, int level, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+int overlayd_config_apply (struct overlayd *od, json_t *config, struct fx_error *err);
+
+/* router.c */
+int router_start (struct overlayd *od, struct fx_error *err);
+void router_stop (struct overlayd *od);
+/* Send msg (borrowed) to connection id: queued behind the connection's flow-control
+ * window.  Returns -1 with errno (ENOENT: no such connection). */
+int router_send_conn (struct overlayd *od, uint32_t id, const struct fx_msg *msg);
+/* Route a response back along its route stack (pops this router's hop). */
+void router_respond (struct overlayd *od, const struct fx_msg *req, int errnum,
+                     const char *errstr, const json_t *payload);
+/* Publish an event (rank 0): stamp the next sequence, deliver to subscribers. */
+int router_publish (struct overlayd *od, const char *topic, const json_t *payload,
+                    uint32_t userid, int private_);
+int router_subscribe (struct overlayd *od, uint32_t conn_id, const char *prefix);
+int router_unsubscribe (struct overlayd *od, uint32_t conn_id, const char *prefix);
+double router_conn_count (void *arg);
+const char *router_conn_name (struct overlayd *od, uint32_t id);
+
+/* services.c: the built-in services answered by the router itself. */
+int services_is_builtin (const char *topic);
+void services_dispatch (struct overlayd *od, struct fx_msg *msg);
+void services_conn_gone (struct overlayd *od, uint32_t conn_id);
+
+/* logbuf.c */
+struct logbuf *logbuf_create (size_t capacity);
+void logbuf_destroy (struct logbuf *lb);
+/* Append an entry and send it to followers. */
+void logbuf_append (struct overlayd *od, double timestamp, const char *name, int level,
+                    uint32_t rank, const char *message);
+void logbuf_dmesg (struct overlayd *od, struct fx_msg *msg);
+void logbuf_cancel (struct overlayd *od, uint32_t conn_id, uint32_t matchtag);
+void logbuf_clear (struct logbuf *lb);
+
+#endif

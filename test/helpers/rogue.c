@@ -1,0 +1,60 @@
+/* rogue.c - a hostile local peer for tests: connects to the router socket with raw nanomsg
+ * and sends garbage, truncated headers, and well-formed requests without a hello.
+ *
+ *   rogue URI COUNT   sends COUNT messages of each kind, then exits 0
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/msg.h"
+#include "services/nnio.h"
+
+static void send_buf (int sock, const void *buf, size_t len)
+{
+    static uint32_t id = 1;
+    struct fx_nn_hdr hdr = {.len = 4};
+    uint32_t v = 0x80000000u | id++;
+
+    hdr.data[0] = v >> 24;
+    hdr.data[1] = v >> 16;
+    hdr.data[2] = v >> 8;
+    hdr.data[3] = v;
+    if (fx_nn_send (sock, &hdr, buf, len, 0) < 0)
+        perror ("send");
+}
+
+int main (int argc, char **argv)
+{
+    unsigned char junk[64];
+    struct fx_msg *msg;
+    int sock, count;
+
+    if (argc != 3) {
+        fprintf (stderr, "Usage: rogue URI COUNT\n");
+        return 2;
+    }
+    count = atoi (argv[2]);
+    if ((sock = fx_nn_open (argv[1], 0)) < 0) {
+        perror (argv[1]);
+        return 1;
+    }
+    msg = fx_msg_create (FX_MSG_REQUEST, "config.reload", NULL);
+    for (int i = 0; i < count; i++) {
+        void *buf;
+        size_t len = fx_msg_encoded_len (msg);
+
+        for (size_t j = 0; j < sizeof (junk); j++)
+            junk[j] = rand ();
+        send_buf (sock, junk, sizeof (junk)); /* garbage */
+        send_buf (sock, junk, 3);              /* shorter than any header */
+        buf = malloc (len);
+        fx_msg_encode_into (msg, buf);
+        send_buf (sock, buf, len);             /* valid, but no hello */
+        ((unsigned char *) buf)[1] = 99;      /* unsupported version */
+        send_buf (sock, buf, len);
+        free (buf);
+    }
+    fx_msg_destroy (msg);
+    return 0;
+}

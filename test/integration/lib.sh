@@ -1,0 +1,123 @@
+# lib.sh - helpers for integration tests (bash).  Source it first:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   start_instance [flux start options]     # FLUX_URI now points at it
+#   test_expect_success 'flux ping answers' 'flux ping -c 1 broker'
+#   stop_instance
+#   test_done
+#
+# Output is TAP.  Every wait polls with a deadline (wait_for); nothing sleeps a fixed time.
+# Each test file gets a private directory $TEST_DIR, removed at the end, and every instance
+# it started is stopped, even when the file fails half way.
+
+set -u
+TEST_NAME=$(basename "$0" .sh)
+SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export PATH="$SRCDIR/cli:$PATH"
+TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$TEST_NAME.XXXXXX")
+chmod 755 "$TEST_DIR"
+test_count=0
+test_failed=0
+instance_pids=()
+
+cleanup() {
+    local pid
+    for pid in "${instance_pids[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in "${instance_pids[@]}"; do
+        wait "$pid" 2>/dev/null
+    done
+    rm -rf "$TEST_DIR"
+}
+trap cleanup EXIT
+
+# test_expect_success DESCRIPTION SCRIPT: pass when SCRIPT (evaluated) exits 0.
+test_expect_success() {
+    test_count=$((test_count + 1))
+    local out="$TEST_DIR/out.$test_count"
+    if (eval "$2") >"$out" 2>&1; then
+        echo "ok $test_count - $1"
+    else
+        test_failed=$((test_failed + 1))
+        echo "not ok $test_count - $1"
+        sed 's/^/#   /' "$out" | tail -20
+    fi
+}
+
+# test_expect_failure_status STATUS DESCRIPTION SCRIPT: pass when SCRIPT exits with STATUS.
+test_expect_status() {
+    test_expect_success "$2" "( $3 ); rc=\$?; test \$rc -eq $1 || { echo \"exit status \$rc, expected $1\"; false; }"
+}
+
+test_skip() {
+    test_count=$((test_count + 1))
+    echo "ok $test_count - $1 # SKIP $2"
+}
+
+test_done() {
+    echo "1..$test_count"
+    [ "$test_failed" -eq 0 ]
+}
+
+# wait_for SECONDS COMMAND...: poll COMMAND every 50ms until it succeeds or time runs out.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
+
+# start_instance [flux start options]: start an instance in the background and point
+# FLUX_URI and FLUX_MUNGE_SOCKET at it.  The instance runs until stop_instance.
+# Sets INSTANCE_PID (the `flux start` process).
+instance_seq=0
+start_instance() {
+    instance_seq=$((instance_seq + 1))
+    local info="$TEST_DIR/instance.$instance_seq"
+    flux start "$@" -- sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info" \
+        >"$info.log" 2>&1 &
+    INSTANCE_PID=$!
+    instance_pids+=("$INSTANCE_PID")
+    if ! wait_for 30 test -s "$info"; then
+        echo "# instance failed to start:" >&2
+        sed 's/^/#   /' "$info.log" >&2
+        return 1
+    fi
+    read -r FLUX_URI FLUX_MUNGE_SOCKET <"$info"
+    export FLUX_URI FLUX_MUNGE_SOCKET
+}
+
+# stop_instance: stop the most recent instance (call it outside test_expect_*, which run
+# in subshells).  Sets STOP_RC to flux start's exit status (143: the command was killed as
+# asked; anything else is a failure).
+stop_instance() {
+    pkill -TERM -P "$INSTANCE_PID" sleep 2>/dev/null
+    wait "$INSTANCE_PID"
+    STOP_RC=$?
+    unset FLUX_URI FLUX_MUNGE_SOCKET
+}
+
+# A second, unprivileged user for multi-user tests (created once, kept).
+GUEST_USER=fxguest
+ensure_guest_user() {
+    id "$GUEST_USER" >/dev/null 2>&1 && return 0
+    [ "$(id -u)" -eq 0 ] || return 1
+    useradd --system --no-create-home --shell /bin/sh "$GUEST_USER" 2>/dev/null
+    id "$GUEST_USER" >/dev/null 2>&1
+}
+
+# as_guest CMD...: run CMD as the guest user with the instance environment.
+as_guest() {
+    runuser -u "$GUEST_USER" -- env FLUX_URI="$FLUX_URI" FLUX_MUNGE_SOCKET="$FLUX_MUNGE_SOCKET" \
+        PATH="$PATH" "$@"
+}
+
+# metric NAME [LABELS]: print the value of a metric from the router's /metrics endpoint.
+metric() {
+    local url
+    url=$(flux getattr metrics.overlayd) || return 1
+    curl -sf "$url" | awk -v name="$1${2:-}" '$1 == name { print $2 }'
+}
