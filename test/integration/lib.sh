@@ -36,7 +36,7 @@ trap cleanup EXIT
 test_expect_success() {
     test_count=$((test_count + 1))
     local out="$TEST_DIR/out.$test_count"
-    if (eval "$2") >"$out" 2>&1; then
+    if (cd "$TEST_DIR" && eval "$2") >"$out" 2>&1; then
         echo "ok $test_count - $1"
     else
         test_failed=$((test_failed + 1))

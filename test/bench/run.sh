@@ -1,0 +1,12 @@
+#!/bin/sh
+# make bench: print the figures of doc/benchmarks.md, each measured in a fresh instance.
+# Figures, not pass/fail: compare them with a baseline run on the same machine.
+cd "$(dirname "$0")/../.." || exit 1
+echo "== instance start and stop (1 rank), 10 runs"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    /usr/bin/time -f "%e" cli/flux start true 2>&1
+done | sort -n | awk '{ a[NR] = $1 } END { printf "start+stop of a 1-rank instance: median %.3f s (min %.3f, max %.3f)\n", a[int((NR+1)/2)], a[1], a[NR] }'
+echo "== ping"
+for i in 1 2 3; do
+    cli/flux start test/bench/bench_ping 20000
+done
