@@ -379,11 +379,26 @@ static void start_daemons (struct start *st, struct fx_hostlist *hosts)
     snprintf (st->uri, sizeof (st->uri), "ipc://%s/rank-0/router", st->rundir);
 }
 
-/* Stop our processes in reverse start order: SIGTERM, then SIGKILL after STOP_TIMEOUT. */
-static void stop_all (struct start *st)
+/* Report a daemon that did not exit cleanly (a crash, a sanitizer report at exit). */
+static int check_exit (const struct proc *p, int status)
+{
+    if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+        return 0;
+    if (WIFSIGNALED (status))
+        fprintf (stderr, "flux-start: %s was killed by signal %d\n", p->name, WTERMSIG (status));
+    else
+        fprintf (stderr, "flux-start: %s exited with status %d\n", p->name,
+                 WEXITSTATUS (status));
+    print_log_tail (p->log);
+    return 1;
+}
+
+/* Stop our processes in reverse start order: SIGTERM, then SIGKILL after STOP_TIMEOUT.
+ * Returns the number of daemons that did not exit cleanly. */
+static int stop_all (struct start *st)
 {
     double deadline;
-    int status;
+    int status, failed = 0;
 
     for (int i = st->nprocs - 1; i >= 0; i--) {
         struct proc *p = &st->procs[i];
@@ -400,6 +415,7 @@ static void stop_all (struct start *st)
             }
             poll (NULL, 0, 5);
         }
+        failed += check_exit (p, status);
         p->pid = 0;
     }
     /* munged daemonized, but we are a subreaper, so it is our child and can be waited for. */
@@ -414,6 +430,7 @@ static void stop_all (struct start *st)
         }
         st->munged_pid = 0;
     }
+    return failed;
 }
 
 static void fail (struct start *st, const char *fmt, ...)
@@ -506,7 +523,8 @@ int main (int argc, char **argv)
     open_notify_socket (&st);
     start_daemons (&st, hosts);
     rc = run_command (&st);
-    stop_all (&st);
+    if (stop_all (&st) > 0 && rc == 0)
+        rc = 1;
     remove_rundir (&st);
     fx_hostlist_destroy (hosts);
     return rc;

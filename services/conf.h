@@ -4,8 +4,9 @@
  * /etc/flux/system/conf.d) in name order, each a libconfig 1.5 file, checks it against a
  * schema (a table of keys, see confschema.h) and gets one merged JSON object: groups become
  * objects, arrays and lists become arrays, booleans true/false, integers integers, floats
- * reals, strings strings.  That object is what daemons receive from the router and what
- * `flux config get` prints.  See doc/config.md for the rules a person writing the files sees.
+ * reals, strings strings (a value is kept as written: a duration may be "30s" or 30, a number
+ * key written 2 is the integer 2).  That object is what daemons receive from the router and
+ * what `flux config get` prints.  doc/config.md gives the rules as administrators see them.
  *
  * Error messages (struct fx_error) name the file and line: "FILE:LINE: unknown key
  * 'access.foo'", "FILE:LINE: access.allow-guest-user: expected boolean", "FILE:LINE: KEY

@@ -29,6 +29,7 @@
 struct outmsg {
     void *buf;
     size_t len;
+    ev_tstamp queued; /* when it was queued, to notice a router that is gone */
     struct outmsg *next;
 };
 
@@ -197,6 +198,7 @@ int fx_peer_send (struct fx_peer *p, const struct fx_msg *msg)
     }
     fx_msg_encode_into (msg, m->buf);
     m->len = len;
+    m->queued = ev_now (p->loop);
     if (p->outq_tail)
         p->outq_tail->next = m;
     else
@@ -395,6 +397,11 @@ static void heartbeat_cb (struct ev_loop *loop, ev_timer *w, int revents)
     struct fx_peer *p = w->data;
 
     (void) revents;
+    /* nanomsg tells nobody that the router went away: what we send just stays queued. */
+    if (p->outq && ev_now (loop) - p->outq->queued > p->lease) {
+        peer_lost (p, "the router is not accepting messages (is it running?)");
+        return;
+    }
     if (ev_now (loop) - p->last_send >= p->lease / 3)
         send_control (p, FX_CTL_HEARTBEAT, 0, NULL);
 }

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Flow control: the router never loses a message to a peer that reads more slowly than it
+# is sent to (nanomsg would drop it silently), and drops a peer that does not read at all.
+. "$(dirname "$0")/lib.sh"
+HELPERS=$SRCDIR/test/helpers
+
+start_instance
+
+test_expect_success 'a burst of 5000 log entries all reach the ring buffer' '
+    $HELPERS/logflood 5000 &&
+    test $(timeout 30 flux dmesg | grep -c "logflood.info\[0\]: flood ") -eq 5000
+'
+test_expect_success 'a dmesg of 9000 entries of 1 KiB arrives whole, in order' '
+    flux dmesg -C &&
+    $HELPERS/logflood 9000 1024 &&
+    timeout 30 flux dmesg >dmesg.out &&
+    test $(grep -c ": flood " dmesg.out) -eq 9000 &&
+    sed -n "s/.*: flood \([0-9]*\) .*/\1/p" dmesg.out >seq.out &&
+    seq 0 8999 | cmp - seq.out
+'
+test_expect_success 'two followers each see every entry of a burst' '
+    flux dmesg -C &&
+    flux dmesg -f -n >f1.out & p1=$!
+    flux dmesg -f -n >f2.out & p2=$!
+    wait_for 10 sh -c "test \$(curl -sf \$(flux getattr metrics.overlayd) | awk \"/^flux_router_connections /{print \\\$2}\") -ge 2" &&
+    $HELPERS/logflood 3000 512 &&
+    wait_for 20 sh -c "test \$(grep -c \": flood \" f1.out) -eq 3000 && test \$(grep -c \": flood \" f2.out) -eq 3000"
+    rc=$?; kill $p1 $p2; wait $p1 $p2 2>/dev/null; exit $rc
+'
+stop_instance
+test_expect_success 'the instance stops cleanly' 'test $STOP_RC -eq 143'
+test_done
