@@ -155,7 +155,8 @@ format:
 
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-	    --suppress=missingIncludeSystem -I. services overlayd cli
+	    --suppress=missingIncludeSystem --include=test/cppcheck-macros.h -I. \
+	    services overlayd cli test/helpers
 
 clean:
 	rm -f $(PROGRAMS) $(UNIT_TESTS) $(HELPERS) $(BENCHES) $(FUZZERS) $(LIBFX) .build-flags

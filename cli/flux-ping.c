@@ -128,6 +128,7 @@ int main (int argc, char **argv)
     memset (pad, 'p', pg.pad);
     if (!(p = fx_peer_create (loop, NULL, "flux-ping", &err))) {
         fprintf (stderr, "flux-ping: %s\n", err.text);
+        free (pad);
         return 1;
     }
     for (long seq = 0; pg.count < 0 || seq < pg.count; seq++) {

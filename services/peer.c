@@ -633,7 +633,7 @@ int fx_respond (struct fx_peer *p, const struct fx_msg *req, const json_t *paylo
 int fx_respond_error (struct fx_peer *p, const struct fx_msg *req, int errnum, const char *fmt, ...)
 {
     struct fx_msg *rsp;
-    char why[256];
+    char why[256] = "";
     va_list ap;
     int rc;
 

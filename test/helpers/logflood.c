@@ -21,12 +21,12 @@ int main (int argc, char **argv)
     struct fx_peer *p;
     char *text;
 
-    if (size < 1 || !(text = malloc (size + 1)))
-        return 1;
     if (!(p = fx_peer_create (loop, NULL, "logflood", &err))) {
         fprintf (stderr, "logflood: %s\n", err.text);
         return 1;
     }
+    if (size < 1 || !(text = malloc (size + 1)))
+        return 1;
     for (int i = 0; i < count; i++) {
         json_t *o;
         memset (text, 'x', size);
