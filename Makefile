@@ -92,6 +92,11 @@ cli/flux-%: cli/flux-%.o $(LIBFX)
 
 # Unit tests link the services library (never a daemon's main.c); a test of a daemon module
 # names the objects it needs in UNIT_EXTRA_<name>.
+# The peer library is tested against the real router, in-process.
+OVERLAYD_LIB_OBJ := $(filter-out overlayd/main.o,$(patsubst %.c,%.o,$(wildcard overlayd/*.c)))
+UNIT_EXTRA_peer  := $(OVERLAYD_LIB_OBJ)
+test/unit/check_peer: $(OVERLAYD_LIB_OBJ)
+
 test/unit/check_%: test/unit/check_%.o $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_EXTRA_$*) $(LIBFX) $(CHECK_LIBS) $(LDLIBS)
 

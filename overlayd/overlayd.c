@@ -28,7 +28,8 @@ void overlayd_log (struct overlayd *od, int level, const char *fmt, ...)
     va_start (ap, fmt);
     vsnprintf (text, sizeof (text), fmt, ap);
     va_end (ap);
-    fx_log_stderr ("overlayd", level, od->rank, text);
+    if (level <= FX_LOG_STDERR_MAX)
+        fx_log_stderr ("overlayd", level, od->rank, text);
     if (od->logbuf)
         logbuf_append (od, fx_log_now (), "overlayd", level, od->rank, text);
 }

@@ -485,6 +485,7 @@ static void handle_control (struct overlayd *od, struct conn *c, struct fx_msg *
 {
     switch (msg->aux1) {
     case FX_CTL_GOODBYE:
+        send_control (od, &c->hdr, FX_CTL_GOODBYE, 0, NULL);
         conn_drop (od, c, DROP_QUIET);
         break;
     case FX_CTL_CREDIT:

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <syslog.h>
 
+/* Daemons write levels up to this one to stderr (the journal); debug lines go only to the
+ * ring buffer, where `flux dmesg` shows them. */
+#define FX_LOG_STDERR_MAX LOG_INFO
+
 /* "emerg" ... "debug", or "unknown". */
 const char *fx_log_level_name (int level);
 

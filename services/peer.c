@@ -25,6 +25,7 @@
 
 #define RECV_BATCH   256 /* messages handled per wakeup before yielding to the loop */
 #define CREDIT_EVERY 32  /* return credit after this many messages even unasked */
+#define GOODBYE_TIMEOUT 1.0 /* seconds to wait for the router to acknowledge a goodbye */
 
 struct outmsg {
     void *buf;
@@ -75,6 +76,7 @@ struct fx_peer {
     int hello_state; /* 0 waiting, 1 welcomed, -1 refused */
     struct fx_error hello_err;
     int closed;
+    int goodbye_acked;
     fx_lost_f lost_cb;
     void *lost_arg;
     char name[64];
@@ -255,6 +257,9 @@ static void handle_control (struct fx_peer *p, struct fx_msg *msg)
         break;
     case FX_CTL_CREDIT:
         return_credit (p);
+        break;
+    case FX_CTL_GOODBYE:
+        p->goodbye_acked = 1;
         break;
     case FX_CTL_NOTCONN:
         peer_lost (p, "the router does not know this connection (router restarted or lease "
@@ -690,7 +695,8 @@ void fx_log (struct fx_peer *p, int level, const char *fmt, ...)
     va_start (ap, fmt);
     vsnprintf (text, sizeof (text), fmt, ap);
     va_end (ap);
-    fx_log_stderr (p->name, level, p->rank, text);
+    if (level <= FX_LOG_STDERR_MAX)
+        fx_log_stderr (p->name, level, p->rank, text);
     if (p->closed || p->hello_state != 1)
         return;
     o = json_pack ("{s:s s:i s:i s:f s:s}", "name", p->name, "level", level, "rank", p->rank,
@@ -836,13 +842,15 @@ void fx_peer_destroy (struct fx_peer *p)
 
     if (!p)
         return;
-    if (!p->closed && p->hello_state == 1) {
-        send_control (p, FX_CTL_GOODBYE, 0, NULL);
-        /* Give the goodbye a moment to leave; nanomsg drops unsent messages at close. */
-        if (p->outq) {
-            int linger = 100;
-            nn_setsockopt (p->sock, NN_SOL_SOCKET, NN_LINGER, &linger, sizeof (linger));
-        }
+    /* nanomsg may drop what is still in flight when a socket closes, so wait (briefly) for
+     * the router to acknowledge the goodbye: then everything sent before it has arrived. */
+    if (!p->closed && p->hello_state == 1 && send_control (p, FX_CTL_GOODBYE, 0, NULL) == 0) {
+        ev_timer timer;
+        ev_timer_init (&timer, noop_timer_cb, GOODBYE_TIMEOUT, 0.);
+        ev_timer_start (p->loop, &timer);
+        while (!p->goodbye_acked && !p->closed && ev_is_active (&timer))
+            ev_run (p->loop, EVRUN_ONCE);
+        ev_timer_stop (p->loop, &timer);
     }
     p->lost_cb = NULL;
     peer_lost (p, "connection closed");
