@@ -1,4 +1,5 @@
 /* log.c - level names, timestamps and the stderr line format (see log.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,14 +52,17 @@ void fx_log_stderr (const char *name, int level, uint32_t rank, const char *mess
 void fx_log_timestamp (char *buf, size_t len, double t)
 {
     time_t sec = (time_t) t;
-    long usec = (long) ((t - (double) sec) * 1e6);
+    long usec = lround ((t - (double) sec) * 1e6);
     struct tm tm;
     char base[32];
 
+    /* Rounding (not truncating) keeps 38.047025 from printing as 38.047024. */
+    if (usec >= 1000000) {
+        sec++;
+        usec -= 1000000;
+    }
     if (usec < 0)
         usec = 0;
-    if (usec > 999999)
-        usec = 999999;
     gmtime_r (&sec, &tm);
     strftime (base, sizeof (base), "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf (buf, len, "%s.%06ldZ", base, usec);

@@ -17,52 +17,13 @@
 #include "overlayd/overlayd.h"
 #include "services/peer.h"
 #include "test/unit/check.h"
+#include "test/unit/munged.h"
 
 /* Fixture state for the test running in this (forked) process. */
 static char dir[64];
 static char uri[128];
-static pid_t munged_pid;
 static struct ev_loop *loop;
 static struct overlayd *od;
-
-static int run (const char *const argv[])
-{
-    int status;
-    pid_t pid = fork ();
-
-    if (pid == 0) {
-        int fd = open ("/dev/null", O_WRONLY);
-        dup2 (fd, 1);
-        dup2 (fd, 2);
-        execv (argv[0], (char *const *) argv);
-        _exit (127);
-    }
-    waitpid (pid, &status, 0);
-    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
-
-static void start_munged (void)
-{
-    char key[128], sock[128], pid[128], seed[128], log[128];
-    FILE *f;
-
-    snprintf (key, sizeof (key), "--keyfile=%s/munge.key", dir);
-    const char *keygen[] = {"/usr/sbin/mungekey", "--create", key, NULL};
-    ck_assert_int_eq (run (keygen), 0);
-    snprintf (key, sizeof (key), "--key-file=%s/munge.key", dir);
-    snprintf (sock, sizeof (sock), "--socket=%s/munge.sock", dir);
-    snprintf (pid, sizeof (pid), "--pid-file=%s/munged.pid", dir);
-    snprintf (seed, sizeof (seed), "--seed-file=%s/munged.seed", dir);
-    snprintf (log, sizeof (log), "--log-file=%s/munged.log", dir);
-    const char *munged[] = {"/usr/sbin/munged", key, sock, pid, seed, log, NULL};
-    ck_assert_int_eq (run (munged), 0);
-    snprintf (pid, sizeof (pid), "%s/munged.pid", dir);
-    ck_assert_ptr_nonnull (f = fopen (pid, "r"));
-    ck_assert_int_eq (fscanf (f, "%d", &munged_pid), 1);
-    fclose (f);
-    snprintf (sock, sizeof (sock), "%s/munge.sock", dir);
-    setenv ("FLUX_MUNGE_SOCKET", sock, 1);
-}
 
 static void setup (void)
 {
@@ -72,7 +33,7 @@ static void setup (void)
     snprintf (dir, sizeof (dir), "/tmp/check_peer.XXXXXX");
     ck_assert_ptr_nonnull (mkdtemp (dir));
     chmod (dir, 0755);
-    start_munged ();
+    test_munged_start (dir);
     snprintf (uri, sizeof (uri), "ipc://%s/router", dir);
     args.uri = uri;
     args.munge_socket = getenv ("FLUX_MUNGE_SOCKET");
@@ -93,8 +54,7 @@ static void teardown (void)
 {
     overlayd_destroy (od);
     ev_loop_destroy (loop);
-    if (munged_pid > 0)
-        kill (munged_pid, SIGTERM);
+    test_munged_stop ();
     nftw (dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 }
 
