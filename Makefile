@@ -141,10 +141,10 @@ FUZZ_TIME   ?= 10
 
 test/fuzz/obj/%.o: services/%.c
 	@mkdir -p test/fuzz/obj
-	$(FUZZ_CC) $(FUZZ_FLAGS) -c -o $@ $<
+	$(QCC)$(FUZZ_CC) $(FUZZ_FLAGS) -c -o $@ $<
 
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_OBJ)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(QLD)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 fuzz: deps $(FUZZERS)
 	@test/fuzz/run.sh $(FUZZ_TIME) $(FUZZERS)

@@ -11,9 +11,6 @@
  * everything built so far is freed and the caller gets NULL, errno and one line naming
  * file:line.  A half-merged configuration never escapes.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* asprintf */
-#endif
 #include <dirent.h>
 #include <errno.h>
 #include <libconfig.h>

@@ -3,7 +3,6 @@
  * Directory tests write files under one private temporary directory per test case, made by
  * an unchecked fixture (run in the parent, so it is removed even when a test fails).
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
 #include <stdint.h>
