@@ -56,7 +56,7 @@ int overlayd_config_apply (struct overlayd *od, json_t *config, struct fx_error 
     }
     json_decref (od->config);
     od->config = json_incref (config);
-    od->lease = lease;
+    router_set_lease (od, lease);
     od->allow_guest_user = conf_bool (config, "access.allow-guest-user");
     od->allow_root_owner = conf_bool (config, "access.allow-root-owner");
     return 0;

@@ -75,6 +75,7 @@ int overlayd_config_apply (struct overlayd *od, json_t *config, struct fx_error 
 
 /* router.c */
 int router_start (struct overlayd *od, struct fx_error *err);
+void router_set_lease (struct overlayd *od, double lease);
 void router_stop (struct overlayd *od);
 /* Send msg (borrowed) to connection id: queued behind the connection's flow-control
  * window.  Returns -1 with errno (ENOENT: no such connection). */

@@ -50,6 +50,7 @@ struct conn {
     uint32_t userid, rolemask;
     char name[64];
     ev_tstamp last_recv;
+    double lease;              /* told at hello; a reload changes only new connections' */
     struct outmsg *q, *q_tail; /* waiting for window */
     size_t q_bytes;
     uint32_t inflight_msgs;
@@ -309,6 +310,7 @@ static void hello_done_cb (int errnum, const char *reason, uid_t uid, gid_t gid,
     }
     c->authed = 1;
     c->last_recv = ev_now (od->loop);
+    c->lease = od->lease;
     o = json_pack ("{s:i s:i s:i s:i s:i s:f}", "rank", od->rank, "size", od->size, "peer",
                    c->id, "userid", c->userid, "rolemask", c->rolemask, "lease", od->lease);
     send_control (od, &c->hdr, FX_CTL_HELLO, 0, o);
@@ -564,6 +566,19 @@ static void rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
+static double shortest_lease (struct overlayd *od)
+{
+    double lease = od->lease;
+    struct conn *c;
+    size_t pos = 0;
+
+    while ((c = fx_u32map_next (od->conns_by_id, &pos, NULL))) {
+        if (c->lease < lease)
+            lease = c->lease;
+    }
+    return lease;
+}
+
 /* Drop connections silent past their lease. */
 static void lease_cb (struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -576,15 +591,26 @@ static void lease_cb (struct ev_loop *loop, ev_timer *w, int revents)
     for (;;) {
         pos = 0;
         while ((c = fx_u32map_next (od->conns_by_pipe, &pos, NULL))) {
-            if (c->authed && now - c->last_recv > od->lease)
+            if (c->authed && now - c->last_recv > c->lease)
                 break;
         }
         if (!c)
             break;
         conn_drop (od, c, DROP_LEASE);
     }
-    w->repeat = od->lease / 4;
+    w->repeat = shortest_lease (od) / 4;
     ev_timer_again (loop, w);
+}
+
+/* A new lease applies to connections made from now on (they are told it at hello); the
+ * check runs at a quarter of the shortest lease in use. */
+void router_set_lease (struct overlayd *od, double lease)
+{
+    od->lease = lease;
+    if (od->sock >= 0 && lease / 4 < od->lease_w.repeat) {
+        od->lease_w.repeat = lease / 4;
+        ev_timer_again (od->loop, &od->lease_w);
+    }
 }
 
 int router_start (struct overlayd *od, struct fx_error *err)
@@ -596,6 +622,9 @@ int router_start (struct overlayd *od, struct fx_error *err)
         unlink (path); /* a stale socket from a previous run */
     if ((od->sock = fx_nn_open (od->uri, 1)) < 0)
         return errprintf (err, "%s: %s", od->uri, nn_strerror (errno));
+    /* Anyone may connect: what a connection may do is decided by its MUNGE hello. */
+    if (path && chmod (path, 0777) < 0)
+        return errprintf (err, "%s: %s", path, strerror (errno));
     if ((fd = fx_nn_rcvfd (od->sock)) < 0)
         return errprintf (err, "%s: %s", od->uri, nn_strerror (errno));
     ev_io_init (&od->rcv_w, rcv_cb, fd, EV_READ);

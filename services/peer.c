@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "services/auth.h"
 #include "services/log.h"
@@ -740,7 +741,8 @@ static int check_ipc_path (const char *uri, struct fx_error *err)
 {
     struct stat sb;
 
-    if (strncmp (uri, "ipc://", 6) == 0 && stat (uri + 6, &sb) < 0)
+    if (strncmp (uri, "ipc://", 6) == 0
+        && (stat (uri + 6, &sb) < 0 || access (uri + 6, R_OK | W_OK) < 0))
         return errprintf (err, "cannot connect to %s: %s", uri, strerror (errno));
     return 0;
 }

@@ -97,7 +97,7 @@ stop_instance() {
     pkill -TERM -P "$INSTANCE_PID" sleep 2>/dev/null
     wait "$INSTANCE_PID"
     STOP_RC=$?
-    unset FLUX_URI FLUX_MUNGE_SOCKET
+    unset FLUX_URI FLUX_MUNGE_SOCKET METRICS_URL
 }
 
 # A second, unprivileged user for multi-user tests (created once, kept).
@@ -116,8 +116,25 @@ as_guest() {
 }
 
 # metric NAME [LABELS]: print the value of a metric from the router's /metrics endpoint.
+# Set METRICS_URL (see cache_metrics_url) to read it without connecting to the router:
+# polling through `flux getattr` would add a connection of its own to every sample.
+# Fails when the endpoint does not answer; prints nothing for a metric with no sample yet.
 metric() {
-    local url
-    url=$(flux getattr metrics.overlayd) || return 1
-    curl -sf "$url" | awk -v name="$1${2:-}" '$1 == name { print $2 }'
+    local url=${METRICS_URL:-} text
+    [ -n "$url" ] || url=$(flux getattr metrics.overlayd) || return 1
+    text=$(curl -sf "$url") || return 1
+    printf '%s\n' "$text" | awk -v name="$1${2:-}" '$1 == name { print $2 }'
+}
+
+# metric_cmp NAME LABELS OP N: compare a metric (0 when it has no sample) with N; OP is an
+# awk operator (==, >=, <...).  For wait_for: metric_cmp flux_router_connections "" == 0
+metric_cmp() {
+    local v
+    v=$(metric "$1" "$2") || return 1
+    awk -v v="${v:-0}" -v n="$4" "BEGIN { exit !(v + 0 $3 n + 0) }"
+}
+
+# cache_metrics_url: export METRICS_URL for the current instance (stop_instance forgets it).
+cache_metrics_url() {
+    METRICS_URL=$(flux getattr metrics.overlayd) && export METRICS_URL
 }

@@ -30,10 +30,6 @@ static void setup (void)
     struct overlayd_args args = {.rank = 0, .size = 1};
     struct fx_error err = {""};
 
-    snprintf (dir, sizeof (dir), "/tmp/check_peer.XXXXXX");
-    ck_assert_ptr_nonnull (mkdtemp (dir));
-    chmod (dir, 0755);
-    test_munged_start (dir);
     snprintf (uri, sizeof (uri), "ipc://%s/router", dir);
     args.uri = uri;
     args.munge_socket = getenv ("FLUX_MUNGE_SOCKET");
@@ -54,6 +50,20 @@ static void teardown (void)
 {
     overlayd_destroy (od);
     ev_loop_destroy (loop);
+}
+
+/* munged and the directory live in the parent (an unchecked fixture), so that they are
+ * cleaned up even when a test fails or times out in its forked child. */
+static void munged_setup (void)
+{
+    snprintf (dir, sizeof (dir), "/tmp/check_peer.XXXXXX");
+    ck_assert_ptr_nonnull (mkdtemp (dir));
+    chmod (dir, 0755);
+    test_munged_start (dir);
+}
+
+static void munged_teardown (void)
+{
     test_munged_stop ();
     nftw (dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 }
@@ -387,6 +397,7 @@ static Suite *suite (void)
 
     for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
         TCase *tc = tcase_create (cases[i].name);
+        tcase_add_unchecked_fixture (tc, munged_setup, munged_teardown);
         tcase_add_checked_fixture (tc, setup, teardown);
         tcase_add_test (tc, cases[i].test);
         suite_add_tcase (s, tc);
