@@ -97,6 +97,11 @@ stop_instance() {
     pkill -TERM -P "$INSTANCE_PID" sleep 2>/dev/null
     wait "$INSTANCE_PID"
     STOP_RC=$?
+    # flux start reports daemons that crashed or left a sanitizer report at exit.
+    if grep -E "^flux-start: .*(exited with status|killed by signal|did not stop)" \
+        "$TEST_DIR/instance.$instance_seq.log" >&2; then
+        STOP_RC=1
+    fi
     unset FLUX_URI FLUX_MUNGE_SOCKET METRICS_URL
 }
 
