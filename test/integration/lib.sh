@@ -99,7 +99,7 @@ stop_instance() {
     STOP_RC=$?
     # flux start reports daemons that crashed or left a sanitizer report at exit.
     if grep -E "^flux-start: .*(exited with status|killed by signal|did not stop)" \
-        "$TEST_DIR/instance.$instance_seq.log" >&2; then
+        "$TEST_DIR/instance.$instance_seq.log" 2>/dev/null >&2; then
         STOP_RC=1
     fi
     unset FLUX_URI FLUX_MUNGE_SOCKET METRICS_URL
@@ -114,10 +114,34 @@ ensure_guest_user() {
     id "$GUEST_USER" >/dev/null 2>&1
 }
 
+# guest_tree: set GUEST_BIN to a cli/ directory the guest can run programs from.  When the
+# source tree is not reachable by other users (a checkout under /root), the programs are
+# copied, laid out like the tree, into $TEST_DIR (0755).
+guest_tree() {
+    local dst=$TEST_DIR/tree f
+    if runuser -u "$GUEST_USER" -- test -x "$SRCDIR/cli/flux" &&
+        runuser -u "$GUEST_USER" -- test -x "$SRCDIR/overlayd/flux-overlayd"; then
+        GUEST_BIN=$SRCDIR/cli
+        return 0
+    fi
+    mkdir -p "$dst/cli" "$dst/services" || return 1
+    for f in "$SRCDIR"/cli/flux "$SRCDIR"/cli/flux-*; do
+        case $f in *.c|*.o|*.d) ;; *) cp "$f" "$dst/cli/" ;; esac
+    done
+    for f in "$SRCDIR"/*/flux-*; do
+        case $f in */cli/*|*.c|*.o|*.d) ;; *) mkdir -p "$dst/$(basename "$(dirname "$f")")" &&
+            cp "$f" "$dst/$(basename "$(dirname "$f")")/" ;; esac
+    done
+    cp "$SRCDIR/services/msg.h" "$dst/services/"  # marks a source tree (services/paths.c)
+    chmod -R a+rX "$dst"
+    GUEST_BIN=$dst/cli
+}
+
 # as_guest CMD...: run CMD as the guest user with the instance environment.
 as_guest() {
+    [ -n "${GUEST_BIN:-}" ] || guest_tree
     runuser -u "$GUEST_USER" -- env FLUX_URI="$FLUX_URI" FLUX_MUNGE_SOCKET="$FLUX_MUNGE_SOCKET" \
-        PATH="$PATH" "$@"
+        PATH="$GUEST_BIN:$PATH" "$@"
 }
 
 # metric NAME [LABELS]: print the value of a metric from the router's /metrics endpoint.

@@ -86,13 +86,7 @@ stop_instance
 test_expect_success 'the instance stops cleanly' 'test $STOP_RC -eq 143'
 
 # An instance started by the guest: root connecting to it is not its owner.
-if ! runuser -u "$GUEST_USER" -- test -x "$SRCDIR/cli/flux" ||
-    ! runuser -u "$GUEST_USER" -- test -x "$SRCDIR/overlayd/flux-overlayd"; then
-    test_skip 'instances started by the guest' "$GUEST_USER cannot run the programs in $SRCDIR"
-    test_done
-    exit
-fi
-
+guest_tree
 GDIR=$TEST_DIR/guest
 mkdir "$GDIR" "$GDIR/conf"
 chown "$GUEST_USER" "$GDIR"
@@ -105,7 +99,7 @@ start_guest_instance() {
     info=$GDIR/instance.$instance_seq
     printf '%s\n' "$1" >"$GDIR/conf/access.conf"
     setpriv --reuid="$GUEST_USER" --regid="$(id -g "$GUEST_USER")" --clear-groups \
-        env -u FLUX_URI -u FLUX_MUNGE_SOCKET TMPDIR="$GDIR" HOME="$GDIR" PATH="$PATH" \
+        env -u FLUX_URI -u FLUX_MUNGE_SOCKET TMPDIR="$GDIR" HOME="$GDIR" PATH="$GUEST_BIN:$PATH" \
         flux start -c "$GDIR/conf" -- \
         sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info" \
         >"$info.log" 2>&1 &
