@@ -26,7 +26,6 @@
 #define CONF_MAX_BYTES (1024 * 1024) /* a configuration file is small; refuse anything bigger */
 #define CONF_MAX_LINES 65535         /* libconfig keeps line numbers in 16 bits */
 #define CONF_MAX_DEPTH 32            /* nesting limit, far beyond any schema */
-#define PATH_LEN       256           /* longest key path, "bootstrap.hosts[12].host" */
 #define SCAN_MAX_DEPTH 64            /* brackets the pre-scan follows; deeper is refused */
 
 struct loader {
@@ -41,18 +40,6 @@ typedef json_t *(*convert_f) (struct loader *ld, const config_setting_t *s, cons
                               int depth);
 
 static json_t *convert (struct loader *ld, const config_setting_t *s, const char *path, int depth);
-
-static int join_name (char *buf, const char *path, const char *name)
-{
-    int n = snprintf (buf, PATH_LEN, "%s%s%s", path, *path ? "." : "", name);
-    return n < 0 || n >= PATH_LEN ? -1 : 0;
-}
-
-static int join_index (char *buf, const char *path, size_t index)
-{
-    int n = snprintf (buf, PATH_LEN, "%s[%zu]", path, index);
-    return n < 0 || n >= PATH_LEN ? -1 : 0;
-}
 
 /* Report "FILE:LINE: message" for setting s; EINVAL. */
 static int fail (const struct loader *ld, const config_setting_t *s, const char *fmt, ...)
@@ -174,13 +161,13 @@ static json_t *conv_group (struct loader *ld, const config_setting_t *s, const c
                            int depth)
 {
     json_t *obj = made (ld, json_object ());
-    char mpath[PATH_LEN];
+    char mpath[FX_CONF_PATH_LEN];
     json_t *v;
 
     for (int i = 0; obj && i < config_setting_length (s); i++) {
         const config_setting_t *m = config_setting_get_elem (s, (unsigned int) i);
         const char *name = config_setting_name (m);
-        if (join_name (mpath, path, name) < 0)
+        if (fx_conf_join_name (mpath, path, name) < 0)
             fail (ld, m, "%s%skey path too long", path, *path ? ": " : "");
         else if ((v = convert (ld, m, mpath, depth + 1))) {
             if (json_object_set_new (obj, name, v) == 0)
@@ -198,12 +185,12 @@ static json_t *conv_array (struct loader *ld, const config_setting_t *s, const c
                            int depth)
 {
     json_t *a = made (ld, json_array ());
-    char epath[PATH_LEN];
+    char epath[FX_CONF_PATH_LEN];
     json_t *v;
 
     for (int i = 0; a && i < config_setting_length (s); i++) {
         const config_setting_t *e = config_setting_get_elem (s, (unsigned int) i);
-        if (join_index (epath, path, (size_t) i) < 0)
+        if (fx_conf_join_index (epath, path, (size_t) i) < 0)
             fail (ld, e, "%s: key path too long", path);
         else if ((v = convert (ld, e, epath, depth + 1))) {
             if (json_array_append_new (a, v) == 0)
@@ -267,7 +254,7 @@ static json_t *child_object (struct loader *ld, json_t *parent, const char *name
 static int merge_map (struct loader *ld, json_t *dst, json_t *src,
                       const struct fx_conf_schema *schema, const char *path)
 {
-    char mpath[PATH_LEN];
+    char mpath[FX_CONF_PATH_LEN];
     const char *name;
     json_t *v;
 
@@ -276,7 +263,7 @@ static int merge_map (struct loader *ld, json_t *dst, json_t *src,
         json_t *obj = child_object (ld, dst, name);
         if (!obj)
             return -1;
-        if (join_name (mpath, path, name) < 0)
+        if (fx_conf_join_name (mpath, path, name) < 0)
             return toolong (ld, path);
         if (merge (ld, obj, v, schema, mpath) < 0)
             return -1;
@@ -287,7 +274,7 @@ static int merge_map (struct loader *ld, json_t *dst, json_t *src,
 static int merge (struct loader *ld, json_t *dst, json_t *src, const struct fx_conf_schema *schema,
                   const char *path)
 {
-    char kpath[PATH_LEN];
+    char kpath[FX_CONF_PATH_LEN];
     const char *name;
     json_t *v;
 
@@ -295,7 +282,7 @@ static int merge (struct loader *ld, json_t *dst, json_t *src, const struct fx_c
     {
         const struct fx_conf_key *key = fx_conf_schema_find (schema, name);
         enum fx_conf_type type = key ? key->type : FX_CONF_ANY_GROUP;
-        if (join_name (kpath, path, name) < 0)
+        if (fx_conf_join_name (kpath, path, name) < 0)
             return toolong (ld, path);
         if (type == FX_CONF_GROUP || type == FX_CONF_GROUP_MAP) {
             json_t *obj = child_object (ld, dst, name);

@@ -17,7 +17,6 @@
 
 #include "services/confschema.h"
 
-#define PATH_LEN 256 /* longest key path, "bootstrap.hosts[12].host" */
 #define PORT(n)  FX_CONF_KEY_INT_RANGE (n, -1, 65535) /* 0 = ephemeral, -1 = off */
 #define COUNT(n) FX_CONF_KEY_INT_RANGE (n, 0, INT64_MAX)
 
@@ -252,16 +251,16 @@ typedef int (*check_f) (const struct checker *c, const json_t *v, const struct f
 static int check_object (const struct checker *c, const json_t *obj,
                          const struct fx_conf_schema *schema, const char *path);
 
-static int join_name (char *buf, const char *path, const char *name)
+int fx_conf_join_name (char *buf, const char *path, const char *name)
 {
-    int n = snprintf (buf, PATH_LEN, "%s%s%s", path, *path ? "." : "", name);
-    return n < 0 || n >= PATH_LEN ? -1 : 0;
+    int n = snprintf (buf, FX_CONF_PATH_LEN, "%s%s%s", path, *path ? "." : "", name);
+    return n < 0 || n >= FX_CONF_PATH_LEN ? -1 : 0;
 }
 
-static int join_index (char *buf, const char *path, size_t index)
+int fx_conf_join_index (char *buf, const char *path, size_t index)
 {
-    int n = snprintf (buf, PATH_LEN, "%s[%zu]", path, index);
-    return n < 0 || n >= PATH_LEN ? -1 : 0;
+    int n = snprintf (buf, FX_CONF_PATH_LEN, "%s[%zu]", path, index);
+    return n < 0 || n >= FX_CONF_PATH_LEN ? -1 : 0;
 }
 
 /* Report "LOCATION: message" where LOCATION is where path was set, if known; EINVAL. */
@@ -406,7 +405,7 @@ static int check_group (const struct checker *c, const json_t *v, const struct f
 static int check_group_list (const struct checker *c, const json_t *v,
                              const struct fx_conf_key *key, const char *path)
 {
-    char epath[PATH_LEN];
+    char epath[FX_CONF_PATH_LEN];
     size_t i;
     json_t *e;
 
@@ -414,7 +413,7 @@ static int check_group_list (const struct checker *c, const json_t *v,
         return expected (c, key, path);
     json_array_foreach (v, i, e)
     {
-        if (join_index (epath, path, i) < 0)
+        if (fx_conf_join_index (epath, path, i) < 0)
             return fail (c, path, "%s: key path too long", path);
         if (!json_is_object (e))
             return fail (c, epath, "%s: expected group", epath);
@@ -427,7 +426,7 @@ static int check_group_list (const struct checker *c, const json_t *v,
 static int check_group_map (const struct checker *c, const json_t *v, const struct fx_conf_key *key,
                             const char *path)
 {
-    char mpath[PATH_LEN];
+    char mpath[FX_CONF_PATH_LEN];
     const char *name;
     json_t *e;
 
@@ -435,7 +434,7 @@ static int check_group_map (const struct checker *c, const json_t *v, const stru
         return expected (c, key, path);
     json_object_foreach ((json_t *) v, name, e)
     {
-        if (join_name (mpath, path, name) < 0)
+        if (fx_conf_join_name (mpath, path, name) < 0)
             return fail (c, path, "%s: key path too long", path);
         if (!json_is_object (e))
             return fail (c, mpath, "%s: expected group", mpath);
@@ -474,14 +473,14 @@ static bool type_valid (const struct fx_conf_key *key)
 static int check_object (const struct checker *c, const json_t *obj,
                          const struct fx_conf_schema *schema, const char *path)
 {
-    char kpath[PATH_LEN];
+    char kpath[FX_CONF_PATH_LEN];
     const char *name;
     json_t *v;
 
     json_object_foreach ((json_t *) obj, name, v)
     {
         const struct fx_conf_key *key = fx_conf_schema_find (schema, name);
-        if (join_name (kpath, path, name) < 0)
+        if (fx_conf_join_name (kpath, path, name) < 0)
             return fail (c, path, "%s: key path too long", path);
         if (!key)
             return fail (c, kpath, "unknown key '%s'", kpath);

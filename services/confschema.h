@@ -102,4 +102,10 @@ int fx_conf_schema_check (const json_t *conf, const struct fx_conf_schema *schem
 int fx_conf_validate_json (const json_t *conf, const struct fx_conf_schema *schema,
                            struct fx_error *err);
 
+/* Key paths in messages: "bootstrap.hosts[12].host".  Write path + "." + name (or
+ * path + "[index]") into buf, which holds FX_CONF_PATH_LEN bytes; -1 when too long. */
+#define FX_CONF_PATH_LEN 256
+int fx_conf_join_name (char *buf, const char *path, const char *name);
+int fx_conf_join_index (char *buf, const char *path, size_t index);
+
 #endif

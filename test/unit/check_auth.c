@@ -147,10 +147,7 @@ END_TEST
 static Suite *suite (void)
 {
     Suite *s = suite_create ("auth");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"hello_verified_with_uid", hello_verified_with_uid},
         {"replay_refused", replay_refused},
         {"garbage_refused", garbage_refused},
@@ -158,13 +155,11 @@ static Suite *suite (void)
         {"cancelled_verification_never_calls_back", cancelled_verification_never_calls_back},
     };
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_unchecked_fixture (tc, munged_setup, munged_teardown);
-        tcase_add_checked_fixture (tc, setup, teardown);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    const struct fx_check_fixtures fx = {.setup = setup, .teardown = teardown,
+                                         .unchecked_setup = munged_setup,
+                                         .unchecked_teardown = munged_teardown};
+
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), &fx);
     return s;
 }
 

@@ -762,10 +762,7 @@ END_TEST
 static Suite *conf_suite (void)
 {
     Suite *s = suite_create ("conf");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"merge", test_merge},
         {"name_order", test_name_order},
         {"duplicate", test_duplicate},
@@ -786,12 +783,10 @@ static Suite *conf_suite (void)
         {"schemas", test_schemas},
     };
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_unchecked_fixture (tc, base_setup, base_teardown);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    const struct fx_check_fixtures fx = {.unchecked_setup = base_setup,
+                                         .unchecked_teardown = base_teardown};
+
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), &fx);
     return s;
 }
 

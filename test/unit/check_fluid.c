@@ -364,10 +364,7 @@ END_TEST
 static Suite *fluid_suite (void)
 {
     Suite *s = suite_create ("fluid");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"init", test_init},
         {"fields", test_fields},
         {"sequence", test_sequence},
@@ -384,11 +381,7 @@ static Suite *fluid_suite (void)
         {"round_trip", test_round_trip},
     };
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
     return s;
 }
 

@@ -218,10 +218,7 @@ END_TEST
 static Suite *fsd_suite (void)
 {
     Suite *s = suite_create ("fsd");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"parse_units", test_parse_units},     {"parse_numbers", test_parse_numbers},
         {"parse_inf", test_parse_inf},         {"parse_errors", test_parse_errors},
         {"parse_null", test_parse_null},       {"format", test_format},
@@ -229,11 +226,7 @@ static Suite *fsd_suite (void)
         {"subnormal", test_subnormal},
     };
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
     return s;
 }
 

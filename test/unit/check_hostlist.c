@@ -500,10 +500,7 @@ END_TEST
 static Suite *hostlist_suite (void)
 {
     Suite *s = suite_create ("hostlist");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"empty", test_empty},
         {"plain", test_plain},
         {"brackets", test_brackets},
@@ -530,11 +527,7 @@ static Suite *hostlist_suite (void)
         {"large", test_large},
     };
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
     return s;
 }
 

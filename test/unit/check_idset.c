@@ -462,10 +462,7 @@ END_TEST
 static Suite *idset_suite (void)
 {
     Suite *s = suite_create ("idset");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"codec", test_codec},
         {"unordered", test_unordered},
         {"errors", test_errors},
@@ -483,11 +480,7 @@ static Suite *idset_suite (void)
         {"random_setops", test_random_setops},
     };
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
     return s;
 }
 

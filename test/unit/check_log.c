@@ -67,20 +67,14 @@ END_TEST
 static Suite *suite (void)
 {
     Suite *s = suite_create ("log");
-    TCase *tc;
+    const struct fx_check_case cases[] = {
+        {"level_names_round_trip", level_names_round_trip},
+        {"timestamp_iso8601_utc_microseconds", timestamp_iso8601_utc_microseconds},
+        {"stderr_line_format", stderr_line_format},
+        {"errprintf_returns_minus_one_keeps_errno", errprintf_returns_minus_one_keeps_errno},
+    };
 
-    tc = tcase_create ("level_names_round_trip");
-    tcase_add_test (tc, level_names_round_trip);
-    suite_add_tcase (s, tc);
-    tc = tcase_create ("timestamp_iso8601_utc_microseconds");
-    tcase_add_test (tc, timestamp_iso8601_utc_microseconds);
-    suite_add_tcase (s, tc);
-    tc = tcase_create ("stderr_line_format");
-    tcase_add_test (tc, stderr_line_format);
-    suite_add_tcase (s, tc);
-    tc = tcase_create ("errprintf_returns_minus_one_keeps_errno");
-    tcase_add_test (tc, errprintf_returns_minus_one_keeps_errno);
-    suite_add_tcase (s, tc);
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
     return s;
 }
 

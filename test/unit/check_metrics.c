@@ -652,10 +652,7 @@ END_TEST
 
 static Suite *suite (void)
 {
-    const struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"empty", test_empty},
         {"counter", test_counter},
         {"gauge", test_gauge},
@@ -676,11 +673,7 @@ static Suite *suite (void)
     };
     Suite *s = suite_create ("metrics");
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
     return s;
 }
 

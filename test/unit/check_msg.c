@@ -279,10 +279,7 @@ END_TEST
 static Suite *suite (void)
 {
     Suite *s = suite_create ("msg");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"roundtrip_request", roundtrip_request},
         {"roundtrip_control_and_empty", roundtrip_control_and_empty},
         {"header_is_big_endian", header_is_big_endian},
@@ -296,11 +293,7 @@ static Suite *suite (void)
         {"copy_is_deep", copy_is_deep},
     };
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
     return s;
 }
 

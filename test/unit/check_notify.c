@@ -117,10 +117,7 @@ END_TEST
 
 static Suite *suite (void)
 {
-    const struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"ready", test_ready},
         {"status", test_status},
         {"stopping", test_stopping},
@@ -128,11 +125,7 @@ static Suite *suite (void)
     };
     Suite *s = suite_create ("notify");
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
     return s;
 }
 

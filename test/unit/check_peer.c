@@ -379,10 +379,7 @@ END_TEST
 static Suite *suite (void)
 {
     Suite *s = suite_create ("peer");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const struct fx_check_case cases[] = {
         {"hello_reports_identity", hello_reports_identity},
         {"ping_the_router", ping_the_router},
         {"service_dispatch", service_dispatch},
@@ -395,13 +392,11 @@ static Suite *suite (void)
         {"services_vanish_with_their_peer", services_vanish_with_their_peer},
     };
 
-    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
-        TCase *tc = tcase_create (cases[i].name);
-        tcase_add_unchecked_fixture (tc, munged_setup, munged_teardown);
-        tcase_add_checked_fixture (tc, setup, teardown);
-        tcase_add_test (tc, cases[i].test);
-        suite_add_tcase (s, tc);
-    }
+    const struct fx_check_fixtures fx = {.setup = setup, .teardown = teardown,
+                                         .unchecked_setup = munged_setup,
+                                         .unchecked_teardown = munged_teardown};
+
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), &fx);
     return s;
 }
 

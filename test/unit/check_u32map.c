@@ -82,20 +82,14 @@ END_TEST
 static Suite *suite (void)
 {
     Suite *s = suite_create ("u32map");
-    TCase *tc;
+    const struct fx_check_case cases[] = {
+        {"put_get_replace", put_get_replace},
+        {"key_zero_and_null_refused", key_zero_and_null_refused},
+        {"many_keys_with_removal", many_keys_with_removal},
+        {"iteration_visits_each_once", iteration_visits_each_once},
+    };
 
-    tc = tcase_create ("put_get_replace");
-    tcase_add_test (tc, put_get_replace);
-    suite_add_tcase (s, tc);
-    tc = tcase_create ("key_zero_and_null_refused");
-    tcase_add_test (tc, key_zero_and_null_refused);
-    suite_add_tcase (s, tc);
-    tc = tcase_create ("many_keys_with_removal");
-    tcase_add_test (tc, many_keys_with_removal);
-    suite_add_tcase (s, tc);
-    tc = tcase_create ("iteration_visits_each_once");
-    tcase_add_test (tc, iteration_visits_each_once);
-    suite_add_tcase (s, tc);
+    fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
     return s;
 }
 
