@@ -93,16 +93,22 @@ struct start {
     pid_t munged_pid;
 };
 
+static void vwarn (const char *fmt, va_list ap)
+{
+    fprintf (stderr, "flux-start: ");
+    vfprintf (stderr, fmt, ap);
+    fprintf (stderr, "\n");
+}
+
+/* Before anything was started: say why and exit. */
 static void die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2), noreturn));
 static void die (const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf (stderr, "flux-start: ");
     va_start (ap, fmt);
-    vfprintf (stderr, fmt, ap);
+    vwarn (fmt, ap);
     va_end (ap);
-    fprintf (stderr, "\n");
     exit (1);
 }
 
@@ -433,15 +439,14 @@ static int stop_all (struct start *st)
     return failed;
 }
 
+/* After processes were started: say why, stop them, clean up, exit. */
 static void fail (struct start *st, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf (stderr, "flux-start: ");
     va_start (ap, fmt);
-    vfprintf (stderr, fmt, ap);
+    vwarn (fmt, ap);
     va_end (ap);
-    fprintf (stderr, "\n");
     stop_all (st);
     remove_rundir (st);
     exit (1);

@@ -79,33 +79,38 @@ static int metrics_start (struct overlayd *od, struct fx_error *err)
 {
     static const char *const type_label[] = {"type", NULL};
     static const char *const reason_label[] = {"reason", NULL};
+    const struct {
+        struct fx_metric **m;
+        enum fx_metric_type type;
+        const char *name;
+        const char *help;
+        const char *const *labels;
+    } table[] = {
+        {&od->m_msgs_in, FX_METRIC_COUNTER, "flux_router_messages_received_total",
+         "Messages received by the router", type_label},
+        {&od->m_msgs_out, FX_METRIC_COUNTER, "flux_router_messages_sent_total",
+         "Messages sent by the router", type_label},
+        {&od->m_auth_fail, FX_METRIC_COUNTER, "flux_router_auth_failures_total",
+         "Refused hellos and unauthenticated messages", reason_label},
+        {&od->m_malformed, FX_METRIC_COUNTER, "flux_router_malformed_messages_total",
+         "Messages that failed to decode", NULL},
+        {&od->m_dropped, FX_METRIC_COUNTER, "flux_router_connections_dropped_total",
+         "Connections dropped by the router", reason_label},
+        {&od->m_conns, FX_METRIC_GAUGE, "flux_router_connections", "Authenticated connections",
+         NULL},
+    };
     json_t *port = fx_conf_get (od->config, "metrics.overlayd");
     json_t *bind = fx_conf_get (od->config, "metrics.bind");
 
     if (!(od->metrics = fx_metrics_create ()))
         return errprintf (err, "out of memory");
-    od->m_msgs_in = fx_metrics_register (od->metrics, FX_METRIC_COUNTER,
-                                         "flux_router_messages_received_total",
-                                         "Messages received by the router", type_label);
-    od->m_msgs_out = fx_metrics_register (od->metrics, FX_METRIC_COUNTER,
-                                          "flux_router_messages_sent_total",
-                                          "Messages sent by the router", type_label);
-    od->m_auth_fail = fx_metrics_register (od->metrics, FX_METRIC_COUNTER,
-                                           "flux_router_auth_failures_total",
-                                           "Refused hellos and unauthenticated messages",
-                                           reason_label);
-    od->m_malformed = fx_metrics_register (od->metrics, FX_METRIC_COUNTER,
-                                           "flux_router_malformed_messages_total",
-                                           "Messages that failed to decode", NULL);
-    od->m_dropped = fx_metrics_register (od->metrics, FX_METRIC_COUNTER,
-                                         "flux_router_connections_dropped_total",
-                                         "Connections dropped by the router", reason_label);
-    od->m_conns = fx_metrics_register (od->metrics, FX_METRIC_GAUGE,
-                                       "flux_router_connections",
-                                       "Authenticated connections", NULL);
-    if (!od->m_msgs_in || !od->m_msgs_out || !od->m_auth_fail || !od->m_malformed
-        || !od->m_dropped || !od->m_conns
-        || fx_metric_set_callback (od->m_conns, router_conn_count, od) < 0)
+    for (size_t i = 0; i < sizeof (table) / sizeof (table[0]); i++) {
+        *table[i].m = fx_metrics_register (od->metrics, table[i].type, table[i].name,
+                                           table[i].help, table[i].labels);
+        if (!*table[i].m)
+            return errprintf (err, "cannot register %s: %s", table[i].name, strerror (errno));
+    }
+    if (fx_metric_set_callback (od->m_conns, router_conn_count, od) < 0)
         return errprintf (err, "cannot register metrics: %s", strerror (errno));
     if (port && json_integer_value (port) < 0)
         return 0;

@@ -27,6 +27,7 @@
 
 #include "overlayd/overlayd.h"
 #include "services/log.h"
+#include "services/msgq.h"
 #include "services/nnio.h"
 
 #define WINDOW_MSGS 64
@@ -34,12 +35,6 @@
 #define QUEUE_MAX_BYTES (64u * 1024 * 1024)
 #define RECV_BATCH 256
 #define MAX_SUBS 256
-
-struct outmsg {
-    void *buf;
-    size_t len;
-    struct outmsg *next;
-};
 
 struct conn {
     struct overlayd *od;
@@ -51,8 +46,7 @@ struct conn {
     char name[64];
     ev_tstamp last_recv;
     double lease;              /* told at hello; a reload changes only new connections' */
-    struct outmsg *q, *q_tail; /* waiting for window */
-    size_t q_bytes;
+    struct fx_msgq q;          /* waiting for the window */
     uint32_t inflight_msgs;
     size_t inflight_bytes;
     uint32_t inflight_len[WINDOW_MSGS]; /* sizes in flight, FIFO ring */
@@ -134,26 +128,21 @@ static int send_control (struct overlayd *od, const struct fx_nn_hdr *hdr, int t
 /* Send what the window allows; ask for credit when blocked. */
 static void conn_flush (struct overlayd *od, struct conn *c)
 {
-    struct outmsg *m;
+    struct fx_msgq_item *m;
 
-    while ((m = c->q)) {
+    while ((m = fx_msgq_head (&c->q))) {
         if (c->inflight_msgs > 0
             && (c->inflight_msgs == WINDOW_MSGS || c->inflight_bytes + m->len > WINDOW_BYTES)) {
             if (!c->credit_asked && send_control (od, &c->hdr, FX_CTL_CREDIT, 0, NULL) == 0)
                 c->credit_asked = 1;
             return;
         }
-        if (raw_send (od, &c->hdr, m->buf, m->len) < 0 && errno != EAGAIN) {
+        if (raw_send (od, &c->hdr, m->buf, m->len) < 0 && errno != EAGAIN)
             overlayd_log (od, LOG_ERR, "send to %s: %s", c->name, nn_strerror (errno));
-        }
         c->inflight_len[(c->inflight_head + c->inflight_msgs) % WINDOW_MSGS] = m->len;
         c->inflight_msgs++;
         c->inflight_bytes += m->len;
-        c->q_bytes -= m->len;
-        if (!(c->q = m->next))
-            c->q_tail = NULL;
-        free (m->buf);
-        free (m);
+        fx_msgq_pop (&c->q);
     }
 }
 
@@ -172,26 +161,13 @@ static void conn_credit (struct overlayd *od, struct conn *c, uint32_t n)
 
 static int conn_send (struct overlayd *od, struct conn *c, const struct fx_msg *msg)
 {
-    struct outmsg *m;
-    size_t len = fx_msg_encoded_len (msg);
-
-    if (c->q_bytes + len > QUEUE_MAX_BYTES) {
+    if (c->q.bytes + fx_msg_encoded_len (msg) > QUEUE_MAX_BYTES) {
         conn_drop (od, c, DROP_SLOW);
         errno = ENOBUFS;
         return -1;
     }
-    if (!(m = calloc (1, sizeof (*m))) || !(m->buf = malloc (len))) {
-        free (m);
+    if (fx_msgq_push (&c->q, msg, ev_now (od->loop)) < 0)
         return -1;
-    }
-    fx_msg_encode_into (msg, m->buf);
-    m->len = len;
-    if (c->q_tail)
-        c->q_tail->next = m;
-    else
-        c->q = m;
-    c->q_tail = m;
-    c->q_bytes += len;
     fx_metric_inc (od->m_msgs_out, fx_msg_typestr (msg->type));
     conn_flush (od, c);
     return 0;
@@ -225,12 +201,7 @@ double router_conn_count (void *arg)
 static void conn_destroy (struct conn *c)
 {
     if (c) {
-        while (c->q) {
-            struct outmsg *m = c->q;
-            c->q = m->next;
-            free (m->buf);
-            free (m);
-        }
+        fx_msgq_clear (&c->q);
         for (int i = 0; i < c->nsubs; i++)
             free (c->subs[i]);
         free (c);

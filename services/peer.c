@@ -20,6 +20,7 @@
 
 #include "services/auth.h"
 #include "services/log.h"
+#include "services/msgq.h"
 #include "services/nnio.h"
 #include "services/peer.h"
 #include "services/u32map.h"
@@ -27,13 +28,6 @@
 #define RECV_BATCH   256 /* messages handled per wakeup before yielding to the loop */
 #define CREDIT_EVERY 32  /* return credit after this many messages even unasked */
 #define GOODBYE_TIMEOUT 1.0 /* seconds to wait for the router to acknowledge a goodbye */
-
-struct outmsg {
-    void *buf;
-    size_t len;
-    ev_tstamp queued; /* when it was queued, to notice a router that is gone */
-    struct outmsg *next;
-};
 
 struct service {
     char name[FX_MSG_TOPIC_MAX + 1];
@@ -66,7 +60,7 @@ struct fx_peer {
     ev_io rcv_w;
     ev_io snd_w;
     ev_timer heartbeat_w;
-    struct outmsg *outq, *outq_tail; /* waiting for the socket */
+    struct fx_msgq outq;             /* waiting for the socket */
     uint32_t reqid;                  /* SP request id counter */
     struct fx_u32map *rpcs;          /* matchtag -> struct fx_rpc */
     uint32_t next_matchtag;
@@ -152,9 +146,9 @@ static struct fx_nn_hdr next_hdr (struct fx_peer *p)
 /* Send queued messages while the socket takes them. */
 static int flush_outq (struct fx_peer *p)
 {
-    struct outmsg *m;
+    struct fx_msgq_item *m;
 
-    while ((m = p->outq)) {
+    while ((m = fx_msgq_head (&p->outq))) {
         struct fx_nn_hdr hdr = next_hdr (p);
         if (fx_nn_send (p->sock, &hdr, m->buf, m->len, NN_DONTWAIT) < 0) {
             if (errno == EAGAIN) {
@@ -163,10 +157,7 @@ static int flush_outq (struct fx_peer *p)
             }
             return -1;
         }
-        if (!(p->outq = m->next))
-            p->outq_tail = NULL;
-        free (m->buf);
-        free (m);
+        fx_msgq_pop (&p->outq);
     }
     ev_io_stop (p->loop, &p->snd_w);
     return 0;
@@ -184,29 +175,12 @@ static void snd_cb (struct ev_loop *loop, ev_io *w, int revents)
 
 int fx_peer_send (struct fx_peer *p, const struct fx_msg *msg)
 {
-    size_t len = fx_msg_encoded_len (msg);
-    struct outmsg *m;
-
     if (p->closed) {
         errno = ENOTCONN;
         return -1;
     }
-    if (len > FX_MSG_SIZE_MAX) {
-        errno = EMSGSIZE;
+    if (fx_msgq_push (&p->outq, msg, ev_now (p->loop)) < 0)
         return -1;
-    }
-    if (!(m = calloc (1, sizeof (*m))) || !(m->buf = malloc (len))) {
-        free (m);
-        return -1;
-    }
-    fx_msg_encode_into (msg, m->buf);
-    m->len = len;
-    m->queued = ev_now (p->loop);
-    if (p->outq_tail)
-        p->outq_tail->next = m;
-    else
-        p->outq = m;
-    p->outq_tail = m;
     p->last_send = ev_now (p->loop);
     return flush_outq (p);
 }
@@ -404,7 +378,7 @@ static void heartbeat_cb (struct ev_loop *loop, ev_timer *w, int revents)
 
     (void) revents;
     /* nanomsg tells nobody that the router went away: what we send just stays queued. */
-    if (p->outq && ev_now (loop) - p->outq->queued > p->lease) {
+    if (p->outq.head && ev_now (loop) - p->outq.head->queued > p->lease) {
         peer_lost (p, "the router is not accepting messages (is it running?)");
         return;
     }
@@ -856,12 +830,7 @@ void fx_peer_destroy (struct fx_peer *p)
     }
     p->lost_cb = NULL;
     peer_lost (p, "connection closed");
-    while (p->outq) {
-        struct outmsg *m = p->outq;
-        p->outq = m->next;
-        free (m->buf);
-        free (m);
-    }
+    fx_msgq_clear (&p->outq);
     while (p->services) {
         struct service *s = p->services;
         p->services = s->next;
