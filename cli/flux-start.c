@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -31,12 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "services/cert.h"
 #include "services/hostlist.h"
 #include "services/paths.h"
+#include "services/topo.h"
 
 #define START_TIMEOUT 15.0 /* seconds for a daemon to become ready */
 #define STOP_TIMEOUT 5.0   /* seconds between SIGTERM and SIGKILL */
-#define MAX_PROCS 64
 
 static const char usage_text[] =
     "Usage: flux start [OPTIONS] [COMMAND [ARGS...]]\n"
@@ -45,9 +48,10 @@ static const char usage_text[] =
     "      --state-dir=DIR       keep durable state in DIR across restarts\n"
     "  -c, --config-path=DIR     configuration directory (conf.d)\n"
     "      --munge-socket=PATH   use this munged instead of a private one\n"
+    "      --topo=SHAPE          tree shape: kary:K, flat, binomial (default kary:32)\n"
     "  -v, --verbose             daemons log to the terminal, not to files\n";
 
-enum { OPT_TEST_HOSTS = 256, OPT_STATE_DIR, OPT_MUNGE_SOCKET };
+enum { OPT_TEST_HOSTS = 256, OPT_STATE_DIR, OPT_MUNGE_SOCKET, OPT_TOPO };
 
 static const struct option longopts[] = {
     {"size", required_argument, NULL, 's'},
@@ -55,6 +59,7 @@ static const struct option longopts[] = {
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"config-path", required_argument, NULL, 'c'},
     {"munge-socket", required_argument, NULL, OPT_MUNGE_SOCKET},
+    {"topo", required_argument, NULL, OPT_TOPO},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -69,10 +74,15 @@ static const struct daemon {
 };
 #define NDAEMONS ((int) (sizeof (daemons) / sizeof (daemons[0])))
 
+#define MAX_ARGS 16
+#define MAX_RESTARTS 10 /* within one instance's life, per process */
+
 struct proc {
     pid_t pid;
     char name[64];
     char log[256];
+    char *argv[MAX_ARGS]; /* owned, for restarts */
+    int restarts;
 };
 
 struct start {
@@ -81,6 +91,7 @@ struct start {
     const char *state_dir;
     char config_dir[PATH_MAX];
     const char *munge_socket;
+    const char *topo;
     int verbose;
     char **command;
     char rundir[160]; /* short: socket paths under it must fit in sun_path */
@@ -88,7 +99,7 @@ struct start {
     char munge_sock[240];
     char uri[240];
     int notify_fd;
-    struct proc procs[MAX_PROCS];
+    struct proc *procs; /* size * NDAEMONS of them */
     int nprocs;
     pid_t munged_pid;
 };
@@ -129,6 +140,7 @@ static void parse_args (int argc, char **argv, struct start *st)
     int c;
 
     st->size = 1;
+    st->topo = "kary:32";
     while ((c = getopt_long (argc, argv, "+s:c:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -145,6 +157,7 @@ static void parse_args (int argc, char **argv, struct start *st)
                 die ("%s: %s", optarg, strerror (errno));
             break;
         case OPT_MUNGE_SOCKET: st->munge_socket = optarg; break;
+        case OPT_TOPO: st->topo = optarg; break;
         case 'v': st->verbose = 1; break;
         case 'h': fputs (usage_text, stdout); exit (0);
         default: fputs (usage_text, stderr); exit (2);
@@ -155,6 +168,19 @@ static void parse_args (int argc, char **argv, struct start *st)
 
 /* The runtime directory must be searchable by everyone (guests connect to the router
  * socket, munged insists on it) but writable only by us. */
+static char *strdup_printf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+static char *strdup_printf (const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+
+    va_start (ap, fmt);
+    if (vasprintf (&s, fmt, ap) < 0)
+        s = NULL;
+    va_end (ap);
+    return s;
+}
+
 static void make_rundir (struct start *st)
 {
     const char *tmp = getenv ("TMPDIR");
@@ -314,7 +340,7 @@ static pid_t read_ready (struct start *st)
 static void wait_ready (struct start *st, int first)
 {
     int pending = st->nprocs - first;
-    char ready[MAX_PROCS] = {0};
+    char *ready = calloc (st->nprocs + 1, 1);
     double deadline = now () + START_TIMEOUT;
     struct proc *p;
     pid_t pid;
@@ -348,40 +374,123 @@ static void wait_ready (struct start *st, int first)
             }
         }
     }
+    free (ready);
+}
+
+/* A tcp port on the loopback that is free right now (the kernel picks it). */
+static int free_port (void)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    socklen_t len = sizeof (sin);
+    int fd, port = -1;
+
+    if ((fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return -1;
+    if (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0
+        && getsockname (fd, (struct sockaddr *) &sin, &len) == 0)
+        port = ntohs (sin.sin_port);
+    close (fd);
+    return port;
+}
+
+/* The cluster certificate of a test instance, made on the spot like the munge key. */
+static void make_cert (struct start *st, char *path, size_t len)
+{
+    struct fx_error err = {""};
+    struct fx_cert cert;
+
+    snprintf (path, len, "%s/curve.cert", st->rundir);
+    if (fx_cert_generate (&cert, "test") < 0 || fx_cert_write (&cert, path, &err) < 0)
+        fail (st, "certificate: %s", err.text[0] ? err.text : strerror (errno));
+    fx_cert_clear (&cert);
+}
+
+/* Where each rank listens for its children and connects to its parent. */
+static void overlay_args (struct start *st, struct fx_topo *topo, int r, const int *ports,
+                          char **argv, int *n)
+{
+    int64_t parent = fx_topo_parent (topo, r);
+    const uint32_t *kids;
+    char buf[PATH_MAX + 32];
+
+    if (fx_topo_children (topo, r, &kids) > 0) {
+        snprintf (buf, sizeof (buf), "--bind=tcp://127.0.0.1:%d", ports[r]);
+        argv[(*n)++] = strdup (buf);
+    }
+    if (parent >= 0) {
+        snprintf (buf, sizeof (buf), "--parent-uri=tcp://127.0.0.1:%d", ports[parent]);
+        argv[(*n)++] = strdup (buf);
+    }
+    snprintf (buf, sizeof (buf), "--topo=%s", st->topo);
+    argv[(*n)++] = strdup (buf);
+    snprintf (buf, sizeof (buf), "--cert=%s/curve.cert", st->rundir);
+    argv[(*n)++] = strdup (buf);
+}
+
+static void daemon_args (struct start *st, const char *path, int r, const char *hosts,
+                         char **argv, int *n)
+{
+    char buf[PATH_MAX + 32];
+
+    argv[(*n)++] = strdup (path);
+    snprintf (buf, sizeof (buf), "--rank=%d", r);
+    argv[(*n)++] = strdup (buf);
+    snprintf (buf, sizeof (buf), "--size=%d", st->size);
+    argv[(*n)++] = strdup (buf);
+    snprintf (buf, sizeof (buf), "--uri=ipc://%s/rank-%d/router", st->rundir, r);
+    argv[(*n)++] = strdup (buf);
+    snprintf (buf, sizeof (buf), "--munge-socket=%s", st->munge_socket);
+    argv[(*n)++] = strdup (buf);
+    if (st->config_dir[0]) {
+        snprintf (buf, sizeof (buf), "--config-path=%s", st->config_dir);
+        argv[(*n)++] = strdup (buf);
+    }
+    if (hosts) {
+        snprintf (buf, sizeof (buf), "--hosts=%s", hosts);
+        argv[(*n)++] = strdup (buf);
+    }
 }
 
 static void start_daemons (struct start *st, struct fx_hostlist *hosts)
 {
-    char path[PATH_MAX], dir[200], rank[32], size[32];
-    char uri[256], cfg[PATH_MAX + 16], host[300], munge[PATH_MAX + 16];
+    struct fx_error err = {""};
+    char path[PATH_MAX], dir[200], cert[PATH_MAX];
+    char *hoststr = hosts ? fx_hostlist_encode (hosts) : NULL;
+    struct fx_topo *topo;
+    int ports[st->size];
 
+    if (!(topo = fx_topo_create (st->topo, st->size, &err)))
+        fail (st, "--topo: %s", err.text);
+    if (st->size > 1)
+        make_cert (st, cert, sizeof (cert));
+    for (int r = 0; r < st->size; r++) {
+        if ((ports[r] = free_port ()) < 0)
+            fail (st, "cannot find a free tcp port: %s", strerror (errno));
+    }
     for (int d = 0; d < NDAEMONS; d++) {
         int first = st->nprocs;
         if (fx_path_daemon (daemons[d].name, path, sizeof (path)) < 0 || access (path, X_OK) < 0)
             fail (st, "cannot find flux-%s (looked for %s)", daemons[d].name, path);
         for (int r = 0; r < st->size && !(daemons[d].rank0_only && r > 0); r++) {
-            struct proc *p = &st->procs[st->nprocs];
+            struct proc *p = &st->procs[st->nprocs++];
+            int n = 0;
             snprintf (dir, sizeof (dir), "%s/rank-%d", st->rundir, r);
             if (mkdir (dir, 0755) < 0 && errno != EEXIST)
                 fail (st, "%s: %s", dir, strerror (errno));
-            snprintf (rank, sizeof (rank), "--rank=%d", r);
-            snprintf (size, sizeof (size), "--size=%d", st->size);
-            snprintf (uri, sizeof (uri), "--uri=ipc://%s/router", dir);
-            snprintf (cfg, sizeof (cfg), "--config-path=%s", st->config_dir);
-            snprintf (host, sizeof (host), "--hostname=%s",
-                      hosts ? fx_hostlist_nth (hosts, r) : "");
-            snprintf (munge, sizeof (munge), "--munge-socket=%s", st->munge_socket);
-            const char *argv[] = {path, rank, size, uri, munge,
-                                  st->config_dir[0] ? cfg : NULL, NULL, NULL};
-            argv[st->config_dir[0] ? 6 : 5] = hosts ? host : NULL;
+            daemon_args (st, path, r, hoststr, p->argv, &n);
+            if (hosts)
+                p->argv[n++] = strdup_printf ("--hostname=%s", fx_hostlist_nth (hosts, r));
+            if (strcmp (daemons[d].name, "overlayd") == 0 && st->size > 1)
+                overlay_args (st, topo, r, ports, p->argv, &n);
             snprintf (p->name, sizeof (p->name), "flux-%s rank %d", daemons[d].name, r);
             snprintf (p->log, sizeof (p->log), "%s/%s.log", dir, daemons[d].name);
-            if ((p->pid = spawn (argv, p->log, st->verbose)) < 0)
+            if ((p->pid = spawn ((const char *const *) p->argv, p->log, st->verbose)) < 0)
                 fail (st, "fork: %s", strerror (errno));
-            st->nprocs++;
         }
         wait_ready (st, first);
     }
+    free (hoststr);
+    fx_topo_destroy (topo);
     snprintf (st->uri, sizeof (st->uri), "ipc://%s/rank-0/router", st->rundir);
 }
 
@@ -452,6 +561,39 @@ static void fail (struct start *st, const char *fmt, ...)
     exit (1);
 }
 
+/* Wait for the command, restarting daemons that exit meanwhile the way systemd's units do
+ * (Restart=always, except exit status 42 which means "do not restart"): a rank whose parent
+ * went away exits 75 and waits for it again once restarted.  Returns the command's status. */
+static int supervise (struct start *st, pid_t command)
+{
+    int status;
+    pid_t pid;
+    struct proc *p;
+
+    for (;;) {
+        if ((pid = waitpid (-1, &status, 0)) < 0) {
+            if (errno == EINTR)
+                continue;
+            return 1 << 8;
+        }
+        if (pid == command)
+            return status;
+        if (!(p = proc_by_pid (st, pid)))
+            continue; /* munged's first process, or an orphan we adopted */
+        check_exit (p, status);
+        p->pid = 0;
+        if (WIFEXITED (status) && (WEXITSTATUS (status) == 0 || WEXITSTATUS (status) == 42))
+            continue;
+        if (++p->restarts > MAX_RESTARTS) {
+            fprintf (stderr, "flux-start: %s restarted too often, giving up on it\n", p->name);
+            continue;
+        }
+        poll (NULL, 0, 100);
+        fprintf (stderr, "flux-start: restarting %s\n", p->name);
+        p->pid = spawn ((const char *const *) p->argv, p->log, st->verbose);
+    }
+}
+
 /* The command's pid, for the signal handler (the one piece of static state: a handler
  * has no other way to reach it). */
 static volatile pid_t command_pid;
@@ -474,7 +616,6 @@ static int run_command (struct start *st)
 
     setenv ("FLUX_URI", st->uri, 1);
     setenv ("FLUX_MUNGE_SOCKET", st->munge_socket, 1);
-    unsetenv ("NOTIFY_SOCKET");
     sigaction (SIGINT, &ign, &oldint);
     sigaction (SIGQUIT, &ign, &oldquit);
     sigaction (SIGTERM, &fwd, &oldterm);
@@ -484,18 +625,16 @@ static int run_command (struct start *st)
         sigaction (SIGQUIT, &oldquit, NULL);
         sigaction (SIGTERM, &oldterm, NULL);
         sigaction (SIGHUP, &oldhup, NULL);
+        unsetenv ("NOTIFY_SOCKET");
         execvp (argv[0], argv);
         fprintf (stderr, "flux-start: %s: %s\n", argv[0], strerror (errno));
         _exit (127);
     }
     command_pid = pid;
-    while (pid > 0 && waitpid (pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            return 1;
-    }
-    command_pid = 0;
     if (pid < 0)
         return 1;
+    status = supervise (st, pid);
+    command_pid = 0;
     if (WIFSIGNALED (status))
         return 128 + WTERMSIG (status);
     return WEXITSTATUS (status);
@@ -509,10 +648,16 @@ int main (int argc, char **argv)
     int rc;
 
     parse_args (argc, argv, &st);
-    if (st.size > 1)
-        die ("--size=%d: instances of more than one rank need the tree overlay, which is not "
-             "implemented yet", st.size);
-    if (st.test_hosts) {
+    if (!st.test_hosts) {
+        /* Every rank runs here: they all have this host's name. */
+        char name[256] = "localhost";
+        gethostname (name, sizeof (name) - 1);
+        if (!(hosts = fx_hostlist_create ()))
+            die ("out of memory");
+        for (int r = 0; r < st.size; r++)
+            fx_hostlist_append (hosts, name, NULL);
+    }
+    else {
         if (!(hosts = fx_hostlist_decode (st.test_hosts, &err)))
             die ("--test-hosts: %s", err.text);
         if (fx_hostlist_count (hosts) < st.size)
@@ -521,16 +666,29 @@ int main (int argc, char **argv)
     }
     if (!st.munge_socket)
         st.munge_socket = getenv ("FLUX_MUNGE_SOCKET");
+    if (!(st.procs = calloc ((size_t) st.size * NDAEMONS, sizeof (struct proc))))
+        die ("out of memory");
     prctl (PR_SET_CHILD_SUBREAPER, 1);
     make_rundir (&st);
     if (!st.munge_socket || !*st.munge_socket)
         start_munged (&st);
     open_notify_socket (&st);
     start_daemons (&st, hosts);
+    /* Nobody reads notifications from now on: close the socket, so that a daemon's later
+     * sd_notify (STOPPING=1, a restarted daemon's READY=1) fails at once instead of
+     * blocking on a full socket buffer. */
+    close (st.notify_fd);
+    st.notify_fd = -1;
+    unlink (getenv ("NOTIFY_SOCKET"));
     rc = run_command (&st);
     if (stop_all (&st) > 0 && rc == 0)
         rc = 1;
     remove_rundir (&st);
     fx_hostlist_destroy (hosts);
+    for (int i = 0; i < st.nprocs; i++) {
+        for (int j = 0; st.procs[i].argv[j]; j++)
+            free (st.procs[i].argv[j]);
+    }
+    free (st.procs);
     return rc;
 }

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"config", "show or reload the configuration"},
     {"getattr", "print instance attributes (rank, size, metrics endpoints...)"},
     {"hostlist", "expand, count, index and compress host lists"},
+    {"keygen", "create the cluster certificate of an instance"},
     {NULL, NULL},
 };
 

@@ -88,6 +88,23 @@ static void send_entry (struct overlayd *od, const struct fx_msg *req, const str
     json_decref (o);
 }
 
+/* Rank 0's buffer holds the whole instance's log: send it a copy. */
+static void forward_to_rank0 (struct overlayd *od, const struct entry *e)
+{
+    json_t *o = entry_json (e);
+    struct fx_msg *msg = o ? fx_msg_create (FX_MSG_REQUEST, "log.append", o) : NULL;
+
+    json_decref (o);
+    if (!msg)
+        return;
+    msg->flags = FX_MSGFLAG_NORESPONSE;
+    msg->aux1 = 0;
+    msg->userid = od->owner;
+    msg->rolemask = FX_ROLE_OWNER;
+    router_forward (od, msg, 0);
+    fx_msg_destroy (msg);
+}
+
 void logbuf_append (struct overlayd *od, double timestamp, const char *name, int level,
                     uint32_t rank, const char *message)
 {
@@ -112,6 +129,8 @@ void logbuf_append (struct overlayd *od, double timestamp, const char *name, int
     lb->count++;
     for (struct follower *f = lb->followers; f; f = f->next)
         send_entry (od, f->req, e);
+    if (od->rank > 0)
+        forward_to_rank0 (od, e);
 }
 
 void logbuf_dmesg (struct overlayd *od, struct fx_msg *msg)

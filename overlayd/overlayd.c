@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "overlayd/overlay.h"
 #include "overlayd/overlayd.h"
 #include "services/conf.h"
 #include "services/confschema.h"
@@ -162,8 +163,7 @@ struct overlayd *overlayd_create (struct ev_loop *loop, const struct overlayd_ar
     if (!(od->uri = strdup (args->uri))
         || (args->config_dir && !(od->config_dir = strdup (args->config_dir)))
         || !(od->conns_by_pipe = fx_u32map_create ()) || !(od->conns_by_id = fx_u32map_create ())
-        || !(od->services = json_object ()) || !(od->logbuf = logbuf_create (LOGBUF_ENTRIES))
-        || attrs_init (od) < 0) {
+        || !(od->services = json_object ()) || !(od->logbuf = logbuf_create (LOGBUF_ENTRIES))) {
         errprintf (err, "out of memory");
         goto error;
     }
@@ -174,11 +174,14 @@ struct overlayd *overlayd_create (struct ev_loop *loop, const struct overlayd_ar
         goto error;
     }
     json_decref (config);
+    /* The bootstrap configuration may decide this rank and the instance's size. */
+    if (!(od->overlay = overlay_create (od, args, err)) || attrs_init (od) < 0)
+        goto error;
     if (!(od->auth = fx_auth_worker_create (loop, args->munge_socket))) {
         errprintf (err, "cannot start the authentication worker: %s", strerror (errno));
         goto error;
     }
-    if (metrics_start (od, err) < 0 || router_start (od, err) < 0)
+    if (metrics_start (od, err) < 0 || router_start (od, err) < 0 || overlay_start (od, err) < 0)
         goto error;
     return od;
 error:
@@ -192,6 +195,7 @@ void overlayd_destroy (struct overlayd *od)
 
     if (!od)
         return;
+    overlay_stop (od);
     router_stop (od);
     fx_httpd_destroy (od->httpd);
     fx_metrics_destroy (od->metrics);

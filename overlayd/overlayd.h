@@ -21,6 +21,7 @@
 
 struct conn;
 struct logbuf;
+struct overlay;
 
 struct overlayd_args {
     uint32_t rank;
@@ -29,6 +30,12 @@ struct overlayd_args {
     const char *config_dir; /* conf.d directory, or NULL for an empty configuration */
     const char *hostname;   /* for display; NULL = gethostname() */
     const char *munge_socket;
+    /* A test instance's place in the tree (a system instance reads `bootstrap`). */
+    const char *bind_uri;   /* tcp endpoint children connect to */
+    const char *parent_uri; /* tcp endpoint of the parent */
+    const char *topo;       /* tree shape, e.g. kary:2 */
+    const char *cert;       /* cluster certificate path */
+    const char *hosts;      /* host names of all ranks (a hostlist) */
 };
 
 struct overlayd {
@@ -63,6 +70,8 @@ struct overlayd {
     struct fx_metric *m_dropped;     /* connections dropped, by reason */
     struct fx_metric *m_conns;
     double last_malformed_log;       /* throttles the malformed-message log line */
+    struct overlay *overlay;         /* links to the parent and children (overlay.c) */
+    int exit_code;                   /* set when the daemon must stop (parent lost...) */
 };
 
 /* overlayd.c */
@@ -74,22 +83,42 @@ void overlayd_log (struct overlayd *od, int level, const char *fmt, ...)
 int overlayd_config_apply (struct overlayd *od, json_t *config, struct fx_error *err);
 
 /* router.c */
+/* Why a connection is dropped (the metric label and log text are in router.c). */
+enum drop_reason { DROP_QUIET, DROP_LEASE, DROP_SLOW, DROP_REHELLO };
 int router_start (struct overlayd *od, struct fx_error *err);
-void router_set_lease (struct overlayd *od, double lease);
 void router_stop (struct overlayd *od);
-/* Send msg (borrowed) to connection id: queued behind the connection's flow-control
- * window.  Returns -1 with errno (ENOENT: no such connection). */
+void router_set_lease (struct overlayd *od, double lease);
+/* Handle a message from connection c (any kind). */
+void router_dispatch (struct overlayd *od, struct conn *c, struct fx_msg *msg);
+/* Send msg (borrowed) to a connection, behind its flow control; a connection that stopped
+ * reading is dropped.  Returns -1 with errno (ENOENT: no such connection). */
+int router_send (struct overlayd *od, struct conn *c, const struct fx_msg *msg);
 int router_send_conn (struct overlayd *od, uint32_t id, const struct fx_msg *msg);
+void router_conn_failed (struct overlayd *od, struct conn *c, enum drop_reason reason);
 /* Route a response back along its route stack (pops this router's hop). */
 void router_respond (struct overlayd *od, const struct fx_msg *req, int errnum,
                      const char *errstr, const json_t *payload);
-/* Publish an event (rank 0): stamp the next sequence, deliver to subscribers. */
+/* Publish an event (rank 0): stamp the next sequence, deliver everywhere. */
 int router_publish (struct overlayd *od, const char *topic, const json_t *payload,
                     uint32_t userid, int private_);
+/* Deliver an event to local subscribers and to the children. */
+void router_deliver_event (struct overlayd *od, const struct fx_msg *ev);
 int router_subscribe (struct overlayd *od, uint32_t conn_id, const char *prefix);
 int router_unsubscribe (struct overlayd *od, uint32_t conn_id, const char *prefix);
 double router_conn_count (void *arg);
 const char *router_conn_name (struct overlayd *od, uint32_t id);
+
+/* overlay.c: the tree overlay (links to the parent and the children). */
+int overlay_start (struct overlayd *od, struct fx_error *err);
+void overlay_stop (struct overlayd *od);
+/* Send a request of our own toward rank `to` (log forwarding). */
+void router_forward (struct overlayd *od, struct fx_msg *msg, uint32_t to);
+/* The connection toward rank `to`, or NULL with a one-line reason in why. */
+struct conn *overlay_route (struct overlayd *od, uint32_t to, char *why, size_t len);
+void overlay_forward_event (struct overlayd *od, const struct fx_msg *ev);
+void overlay_event (struct overlayd *od, struct fx_msg *ev);
+void overlay_control (struct overlayd *od, struct conn *c, struct fx_msg *msg);
+void overlay_link_failed (struct overlayd *od, struct conn *c, const char *why);
 
 /* services.c: the built-in services answered by the router itself. */
 int services_is_builtin (const char *topic);

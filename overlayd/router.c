@@ -1,16 +1,12 @@
-/* router.c - the local router: connections, hello, routing, flow control, leases.
+/* router.c - the local router: local connections, hello, routing, events, leases.
  *
- * Owns the raw REP socket bound at the router URI and one struct conn per peer pipe.  A
- * connection is unusable until its MUNGE hello is verified (auth worker); then each message
- * from it is stamped with its userid and rolemask, requests are routed by topic to the
- * built-in services or to the connection that registered the service, responses follow
- * their route stack back, events go to subscribers.
- *
- * Flow control: nanomsg silently drops what a raw REP socket sends to a pipe whose buffer
- * is full, so the router never has more than WINDOW_MSGS messages or WINDOW_BYTES bytes in
- * flight to a connection; the rest waits in the connection's queue until the peer returns
- * credit.  A queue that grows past QUEUE_MAX_BYTES means the peer is not reading: it is
- * dropped, logged and counted, never silently starved.
+ * Owns the raw REP socket bound at the router URI and a struct conn (conn.c) per local
+ * peer pipe.  A local connection is unusable until its MUNGE hello is verified (auth
+ * worker); then each message from it is stamped with its userid and rolemask.  Every
+ * message from any connection (local, child link, parent link) goes through
+ * router_dispatch(): requests are routed by nodeid and topic to a built-in service, to the
+ * local connection that registered the service, or toward another rank through the
+ * overlay (overlay.c); responses follow their route stack back; events go to subscribers.
  *
  * Failure policy: malformed or unauthenticated input is counted, logged (throttled) and
  * dropped; the router keeps serving.
@@ -25,39 +21,14 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "overlayd/conn.h"
 #include "overlayd/overlayd.h"
 #include "services/log.h"
-#include "services/msgq.h"
 #include "services/nnio.h"
 
-#define WINDOW_MSGS 64
-#define WINDOW_BYTES (64 * 1024)
-#define QUEUE_MAX_BYTES (64u * 1024 * 1024)
 #define RECV_BATCH 256
-#define MAX_SUBS 256
-
-struct conn {
-    struct overlayd *od;
-    uint32_t id;   /* router-assigned, appears in route stacks */
-    uint32_t pipe; /* nanomsg pipe key (first 4 header bytes) */
-    struct fx_nn_hdr hdr;
-    int authed;
-    uint32_t userid, rolemask;
-    char name[64];
-    ev_tstamp last_recv;
-    double lease;              /* told at hello; a reload changes only new connections' */
-    struct fx_msgq q;          /* waiting for the window */
-    uint32_t inflight_msgs;
-    size_t inflight_bytes;
-    uint32_t inflight_len[WINDOW_MSGS]; /* sizes in flight, FIFO ring */
-    uint32_t inflight_head;
-    int credit_asked;
-    char *subs[MAX_SUBS];
-    int nsubs;
-};
 
 /* Why a connection is dropped: the metric label and the log text. */
-enum drop_reason { DROP_QUIET, DROP_LEASE, DROP_SLOW, DROP_REHELLO };
 static const struct {
     const char *label;
     const char *text;
@@ -95,84 +66,8 @@ static void throttled_log (struct overlayd *od, const char *fmt, ...)
     overlayd_log (od, LOG_WARNING, "%s (further such messages suppressed for 10s)", text);
 }
 
-/* Sending with flow control */
-
-static int raw_send (struct overlayd *od, const struct fx_nn_hdr *hdr, const void *buf,
-                     size_t len)
-{
-    return fx_nn_send (od->sock, hdr, buf, len, NN_DONTWAIT);
-}
-
-static int send_control (struct overlayd *od, const struct fx_nn_hdr *hdr, int type,
-                         uint32_t status, const json_t *payload)
-{
-    struct fx_msg *msg;
-    void *buf;
-    size_t len;
-    int rc = -1;
-
-    if (!(msg = fx_msg_create (FX_MSG_CONTROL, NULL, payload)))
-        return -1;
-    msg->aux1 = type;
-    msg->aux2 = status;
-    len = fx_msg_encoded_len (msg);
-    if ((buf = malloc (len))) {
-        fx_msg_encode_into (msg, buf);
-        rc = raw_send (od, hdr, buf, len);
-        free (buf);
-    }
-    fx_msg_destroy (msg);
-    return rc;
-}
-
-/* Send what the window allows; ask for credit when blocked. */
-static void conn_flush (struct overlayd *od, struct conn *c)
-{
-    struct fx_msgq_item *m;
-
-    while ((m = fx_msgq_head (&c->q))) {
-        if (c->inflight_msgs > 0
-            && (c->inflight_msgs == WINDOW_MSGS || c->inflight_bytes + m->len > WINDOW_BYTES)) {
-            if (!c->credit_asked && send_control (od, &c->hdr, FX_CTL_CREDIT, 0, NULL) == 0)
-                c->credit_asked = 1;
-            return;
-        }
-        if (raw_send (od, &c->hdr, m->buf, m->len) < 0 && errno != EAGAIN)
-            overlayd_log (od, LOG_ERR, "send to %s: %s", c->name, nn_strerror (errno));
-        c->inflight_len[(c->inflight_head + c->inflight_msgs) % WINDOW_MSGS] = m->len;
-        c->inflight_msgs++;
-        c->inflight_bytes += m->len;
-        fx_msgq_pop (&c->q);
-    }
-}
-
-static void conn_credit (struct overlayd *od, struct conn *c, uint32_t n)
-{
-    if (n > c->inflight_msgs)
-        n = c->inflight_msgs;
-    while (n-- > 0) {
-        c->inflight_bytes -= c->inflight_len[c->inflight_head];
-        c->inflight_head = (c->inflight_head + 1) % WINDOW_MSGS;
-        c->inflight_msgs--;
-    }
-    c->credit_asked = 0;
-    conn_flush (od, c);
-}
-
-static int conn_send (struct overlayd *od, struct conn *c, const struct fx_msg *msg)
-{
-    if (c->q.bytes + fx_msg_encoded_len (msg) > QUEUE_MAX_BYTES) {
-        conn_drop (od, c, DROP_SLOW);
-        errno = ENOBUFS;
-        return -1;
-    }
-    if (fx_msgq_push (&c->q, msg, ev_now (od->loop)) < 0)
-        return -1;
-    fx_metric_inc (od->m_msgs_out, fx_msg_typestr (msg->type));
-    conn_flush (od, c);
-    return 0;
-}
-
+/* Send msg to connection id (local or link).  A connection that stopped reading is
+ * dropped.  Returns -1 with errno (ENOENT: no such connection). */
 int router_send_conn (struct overlayd *od, uint32_t id, const struct fx_msg *msg)
 {
     struct conn *c = fx_u32map_get (od->conns_by_id, id);
@@ -181,7 +76,17 @@ int router_send_conn (struct overlayd *od, uint32_t id, const struct fx_msg *msg
         errno = ENOENT;
         return -1;
     }
-    return conn_send (od, c, msg);
+    return router_send (od, c, msg);
+}
+
+int router_send (struct overlayd *od, struct conn *c, const struct fx_msg *msg)
+{
+    if (conn_send (c, msg) < 0) {
+        if (errno == ENOBUFS)
+            router_conn_failed (od, c, DROP_SLOW);
+        return -1;
+    }
+    return 0;
 }
 
 const char *router_conn_name (struct overlayd *od, uint32_t id)
@@ -193,22 +98,11 @@ const char *router_conn_name (struct overlayd *od, uint32_t id)
 double router_conn_count (void *arg)
 {
     struct overlayd *od = arg;
-    return (double) fx_u32map_count (od->conns_by_id);
+    return (double) fx_u32map_count (od->conns_by_pipe);
 }
 
-/* Connections */
-
-static void conn_destroy (struct conn *c)
-{
-    if (c) {
-        fx_msgq_clear (&c->q);
-        for (int i = 0; i < c->nsubs; i++)
-            free (c->subs[i]);
-        free (c);
-    }
-}
-
-/* Forget a connection and tell the services, so they free its requests and watches. */
+/* Forget a local connection: answer what waited on it, tell the services so they free its
+ * requests and watches. */
 static void conn_drop (struct overlayd *od, struct conn *c, enum drop_reason reason)
 {
     uint32_t id = c->id;
@@ -217,12 +111,14 @@ static void conn_drop (struct overlayd *od, struct conn *c, enum drop_reason rea
 
     fx_auth_cancel (od->auth, c);
     fx_u32map_remove (od->conns_by_pipe, c->pipe);
-    fx_u32map_remove (od->conns_by_id, c->id);
+    if (id)
+        fx_u32map_remove (od->conns_by_id, id);
     if (authed && reason != DROP_QUIET) {
         overlayd_log (od, LOG_INFO, "dropped %s (connection %u, uid %u): %s", c->name, id,
                       c->userid, drop_reasons[reason].text);
         fx_metric_inc (od->m_dropped, drop_reasons[reason].label);
     }
+    conn_pending_fail (c, ENOSYS, "the service went away before answering");
     conn_destroy (c);
     if (!authed)
         return;
@@ -231,6 +127,14 @@ static void conn_drop (struct overlayd *od, struct conn *c, enum drop_reason rea
         router_publish (od, "router.disconnect", o, od->owner, 0);
         json_decref (o);
     }
+}
+
+void router_conn_failed (struct overlayd *od, struct conn *c, enum drop_reason reason)
+{
+    if (c->kind == CONN_LOCAL)
+        conn_drop (od, c, reason);
+    else
+        overlay_link_failed (od, c, drop_reasons[reason].text);
 }
 
 static uint32_t role_for (struct overlayd *od, uid_t uid)
@@ -247,7 +151,7 @@ static void hello_refuse (struct overlayd *od, struct conn *c, const char *reaso
 {
     json_t *o = json_pack ("{s:s}", "errstr", why);
 
-    send_control (od, &c->hdr, FX_CTL_HELLO, EPERM, o);
+    conn_send_control (c, FX_CTL_HELLO, EPERM, o);
     json_decref (o);
     fx_metric_inc (od->m_auth_fail, reason);
     throttled_log (od, "refused hello from %s: %s", c->name, why);
@@ -273,9 +177,7 @@ static void hello_done_cb (int errnum, const char *reason, uid_t uid, gid_t gid,
         hello_refuse (od, c, "access", why);
         return;
     }
-    if ((c->id = ++od->next_conn_id) == 0)
-        c->id = ++od->next_conn_id;
-    if (fx_u32map_put (od->conns_by_id, c->id, c) < 0) {
+    if (conn_register (c) < 0) {
         hello_refuse (od, c, "internal", "out of memory");
         return;
     }
@@ -284,7 +186,7 @@ static void hello_done_cb (int errnum, const char *reason, uid_t uid, gid_t gid,
     c->lease = od->lease;
     o = json_pack ("{s:i s:i s:i s:i s:i s:f}", "rank", od->rank, "size", od->size, "peer",
                    c->id, "userid", c->userid, "rolemask", c->rolemask, "lease", od->lease);
-    send_control (od, &c->hdr, FX_CTL_HELLO, 0, o);
+    conn_send_control (c, FX_CTL_HELLO, 0, o);
     json_decref (o);
 }
 
@@ -300,9 +202,8 @@ static void handle_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, stru
         /* A second hello on a live pipe: start over. */
         conn_drop (od, c, DROP_REHELLO);
     }
-    if (!(c = calloc (1, sizeof (*c))))
+    if (!(c = conn_create (od, CONN_LOCAL, od->sock)))
         return;
-    c->od = od;
     c->pipe = key;
     c->hdr = *hdr;
     o = fx_msg_json (msg, NULL);
@@ -343,24 +244,18 @@ void router_respond (struct overlayd *od, const struct fx_msg *req, int errnum,
     fx_msg_destroy (rsp);
 }
 
-static void route_request (struct overlayd *od, struct conn *c, struct fx_msg *msg)
+/* Topics answered only by rank 0's router: elsewhere they travel upstream. */
+static int rank0_only (const char *topic)
+{
+    return strcmp (topic, "event.publish") == 0;
+}
+
+static void deliver_local (struct overlayd *od, struct fx_msg *msg)
 {
     char service[FX_MSG_TOPIC_MAX + 1];
-    json_t *id;
     char why[300];
+    json_t *id;
 
-    if (fx_msg_route_push (msg, od->rank, c->id) < 0) {
-        throttled_log (od, "request %s from %s: route too long", msg->topic, c->name);
-        return;
-    }
-    if (fx_msg_nodeid (msg) != FX_NODEID_ANY && fx_msg_nodeid (msg) != od->rank) {
-        snprintf (why, sizeof (why), "rank %u is not reachable from rank %u",
-                  fx_msg_nodeid (msg), od->rank);
-        if (fx_msg_nodeid (msg) == FX_NODEID_UPSTREAM)
-            snprintf (why, sizeof (why), "rank %u has no upstream", od->rank);
-        router_respond (od, msg, EHOSTUNREACH, why, NULL);
-        return;
-    }
     if (services_is_builtin (msg->topic)) {
         services_dispatch (od, msg);
         return;
@@ -373,10 +268,59 @@ static void route_request (struct overlayd *od, struct conn *c, struct fx_msg *m
     }
 }
 
-static void route_response (struct overlayd *od, struct fx_msg *msg)
+static int have_locally (struct overlayd *od, const char *topic)
+{
+    char service[FX_MSG_TOPIC_MAX + 1];
+
+    if (services_is_builtin (topic))
+        return !(od->rank > 0 && rank0_only (topic));
+    snprintf (service, sizeof (service), "%.*s", (int) strcspn (topic, "."), topic);
+    return json_object_get (od->services, service) != NULL;
+}
+
+/* Send msg on toward rank `to` (through a child or the parent). */
+void router_forward (struct overlayd *od, struct fx_msg *msg, uint32_t to)
+{
+    char why[300] = "";
+    struct conn *next = overlay_route (od, to, why, sizeof (why));
+
+    if (!next || router_send (od, next, msg) < 0)
+        router_respond (od, msg, EHOSTUNREACH, why[0] ? why : "the route is down", NULL);
+}
+
+static void route_request (struct overlayd *od, struct conn *c, struct fx_msg *msg)
+{
+    uint32_t nodeid = fx_msg_nodeid (msg);
+
+    if (fx_msg_route_push (msg, od->rank, c->id) < 0) {
+        throttled_log (od, "request %s from %s: route too long", msg->topic, c->name);
+        return;
+    }
+    if (nodeid == FX_NODEID_UPSTREAM) {
+        msg->aux1 = FX_NODEID_ANY; /* beyond this rank, any rank that has it */
+        if (od->rank == 0) {
+            router_respond (od, msg, EHOSTUNREACH, "rank 0 has no upstream", NULL);
+            return;
+        }
+        router_forward (od, msg, 0);
+    }
+    else if (nodeid == FX_NODEID_ANY) {
+        if (have_locally (od, msg->topic) || od->rank == 0)
+            deliver_local (od, msg);
+        else
+            router_forward (od, msg, 0);
+    }
+    else if (nodeid == od->rank)
+        deliver_local (od, msg);
+    else
+        router_forward (od, msg, nodeid);
+}
+
+static void route_response (struct overlayd *od, struct conn *c, struct fx_msg *msg)
 {
     struct fx_route hop;
 
+    conn_pending_done (c, msg);
     if (fx_msg_route_pop (msg, &hop) < 0 || hop.rank != od->rank)
         return; /* no route back: drop */
     router_send_conn (od, hop.peer, msg);
@@ -391,13 +335,36 @@ static int sub_match (const struct conn *c, const char *topic)
     return 0;
 }
 
+void router_deliver_event (struct overlayd *od, const struct fx_msg *ev)
+{
+    int private_ = ev->flags & FX_MSGFLAG_PRIVATE;
+    struct conn *c;
+    size_t pos = 0;
+    int n = 0;
+
+    /* Collect first: sending may drop a slow connection and change the map. */
+    uint32_t ids[fx_u32map_count (od->conns_by_pipe) + 1];
+    while ((c = fx_u32map_next (od->conns_by_pipe, &pos, NULL))) {
+        if (!c->authed || !sub_match (c, ev->topic))
+            continue;
+        if (private_ && c->rolemask != FX_ROLE_OWNER && c->userid != ev->userid)
+            continue;
+        ids[n++] = c->id;
+    }
+    for (int i = 0; i < n; i++)
+        router_send_conn (od, ids[i], ev);
+    overlay_forward_event (od, ev);
+}
+
 int router_publish (struct overlayd *od, const char *topic, const json_t *payload,
                     uint32_t userid, int private_)
 {
     struct fx_msg *ev;
-    struct conn *c;
-    size_t pos = 0;
 
+    if (od->rank != 0) {
+        errno = EINVAL;
+        return -1;
+    }
     if (!(ev = fx_msg_create (FX_MSG_EVENT, topic, payload)))
         return -1;
     ev->aux2 = ++od->event_seq;
@@ -405,18 +372,7 @@ int router_publish (struct overlayd *od, const char *topic, const json_t *payloa
     ev->rolemask = FX_ROLE_OWNER;
     if (private_)
         ev->flags |= FX_MSGFLAG_PRIVATE;
-    /* Collect first: sending may drop a slow connection and change the map. */
-    uint32_t ids[fx_u32map_count (od->conns_by_id) + 1];
-    int n = 0;
-    while ((c = fx_u32map_next (od->conns_by_id, &pos, NULL))) {
-        if (!sub_match (c, topic))
-            continue;
-        if (private_ && c->rolemask != FX_ROLE_OWNER && c->userid != userid)
-            continue;
-        ids[n++] = c->id;
-    }
-    for (int i = 0; i < n; i++)
-        router_send_conn (od, ids[i], ev);
+    router_deliver_event (od, ev);
     fx_msg_destroy (ev);
     return 0;
 }
@@ -429,7 +385,7 @@ int router_subscribe (struct overlayd *od, uint32_t conn_id, const char *prefix)
         errno = ENOENT;
         return -1;
     }
-    if (c->nsubs == MAX_SUBS) {
+    if (c->nsubs == CONN_MAX_SUBS) {
         errno = ENOSPC;
         return -1;
     }
@@ -454,20 +410,46 @@ int router_unsubscribe (struct overlayd *od, uint32_t conn_id, const char *prefi
     return -1;
 }
 
-static void handle_control (struct overlayd *od, struct conn *c, struct fx_msg *msg)
+static void local_control (struct overlayd *od, struct conn *c, struct fx_msg *msg)
 {
     switch (msg->aux1) {
     case FX_CTL_GOODBYE:
-        send_control (od, &c->hdr, FX_CTL_GOODBYE, 0, NULL);
+        conn_send_control (c, FX_CTL_GOODBYE, 0, NULL);
         conn_drop (od, c, DROP_QUIET);
         break;
     case FX_CTL_CREDIT:
-        conn_credit (od, c, msg->aux2);
+        conn_credit (c, msg->aux2);
         break;
     case FX_CTL_HEARTBEAT:
         break;
     default:
         throttled_log (od, "unknown control message %u from %s", msg->aux1, c->name);
+        break;
+    }
+}
+
+/* Any message from any connection.  Identity was stamped (local) or carried (links). */
+void router_dispatch (struct overlayd *od, struct conn *c, struct fx_msg *msg)
+{
+    c->last_recv = ev_now (od->loop);
+    switch (msg->type) {
+    case FX_MSG_REQUEST:
+        route_request (od, c, msg);
+        break;
+    case FX_MSG_RESPONSE:
+        route_response (od, c, msg);
+        break;
+    case FX_MSG_EVENT:
+        if (c->kind == CONN_PARENT)
+            overlay_event (od, msg);
+        else
+            router_respond (od, msg, EINVAL, "events are published with event.publish", NULL);
+        break;
+    case FX_MSG_CONTROL:
+        if (c->kind == CONN_LOCAL)
+            local_control (od, c, msg);
+        else
+            overlay_control (od, c, msg);
         break;
     }
 }
@@ -481,30 +463,17 @@ static void handle_message (struct overlayd *od, const struct fx_nn_hdr *hdr, st
         return;
     }
     if (!c || !c->authed) {
+        struct conn tmp = {.od = od, .kind = CONN_LOCAL, .sock = od->sock, .hdr = *hdr};
         fx_metric_inc (od->m_auth_fail, "unauthenticated");
         throttled_log (od, "%s %s from an unauthenticated connection", fx_msg_typestr (msg->type),
                        msg->topic);
-        send_control (od, hdr, FX_CTL_NOTCONN, 0, NULL);
+        conn_send_control (&tmp, FX_CTL_NOTCONN, 0, NULL);
         return;
     }
     c->hdr = *hdr;
-    c->last_recv = ev_now (od->loop);
     msg->userid = c->userid;
     msg->rolemask = c->rolemask;
-    switch (msg->type) {
-    case FX_MSG_REQUEST:
-        route_request (od, c, msg);
-        break;
-    case FX_MSG_RESPONSE:
-        route_response (od, msg);
-        break;
-    case FX_MSG_EVENT:
-        router_respond (od, msg, EINVAL, "events are published with event.publish", NULL);
-        break;
-    case FX_MSG_CONTROL:
-        handle_control (od, c, msg);
-        break;
-    }
+    router_dispatch (od, c, msg);
 }
 
 static void rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
@@ -543,8 +512,8 @@ static double shortest_lease (struct overlayd *od)
     struct conn *c;
     size_t pos = 0;
 
-    while ((c = fx_u32map_next (od->conns_by_id, &pos, NULL))) {
-        if (c->lease < lease)
+    while ((c = fx_u32map_next (od->conns_by_pipe, &pos, NULL))) {
+        if (c->authed && c->lease < lease)
             lease = c->lease;
     }
     return lease;
@@ -623,7 +592,8 @@ void router_stop (struct overlayd *od)
             break;
         fx_auth_cancel (od->auth, c);
         fx_u32map_remove (od->conns_by_pipe, c->pipe);
-        fx_u32map_remove (od->conns_by_id, c->id);
+        if (c->id)
+            fx_u32map_remove (od->conns_by_id, c->id);
         conn_destroy (c);
     }
     nn_close (od->sock);

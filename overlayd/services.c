@@ -12,6 +12,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "overlayd/overlay.h"
 #include "overlayd/overlayd.h"
 #include "services/conf.h"
 #include "services/confschema.h"
@@ -276,7 +277,46 @@ static void log_cancel_cb (struct overlayd *od, struct fx_msg *msg, json_t *in)
         logbuf_cancel (od, sender (msg), matchtag);
 }
 
+/* overlay.health: this rank's subtree state and its children's (flux overlay status). */
+static void overlay_health_cb (struct overlayd *od, struct fx_msg *msg, json_t *in)
+{
+    json_t *out = health_json (od);
+
+    (void) in;
+    respond (od, msg, out);
+    json_decref (out);
+}
+
+static void overlay_disconnect_cb (struct overlayd *od, struct fx_msg *msg, json_t *in)
+{
+    struct fx_error err = {""};
+    int rank;
+
+    if (json_unpack (in, "{s:i !}", "rank", &rank) < 0 || rank < 0) {
+        respond_error (od, msg, EPROTO, "overlay.disconnect: expected {\"rank\": N}");
+        return;
+    }
+    if (overlay_disconnect (od, rank, &err) < 0) {
+        respond_error (od, msg, ENOENT, err.text);
+        return;
+    }
+    respond (od, msg, NULL);
+}
+
+/* overlay.topology: enough for commands to draw the tree and answer parentof/lookup. */
+static void overlay_topology_cb (struct overlayd *od, struct fx_msg *msg, json_t *in)
+{
+    json_t *out = overlay_topology_json (od);
+
+    (void) in;
+    respond (od, msg, out);
+    json_decref (out);
+}
+
 static const struct builtin builtins[] = {
+    {"overlay.health", overlay_health_cb, FX_ROLE_ALL},
+    {"overlay.topology", overlay_topology_cb, FX_ROLE_ALL},
+    {"overlay.disconnect", overlay_disconnect_cb, FX_ROLE_OWNER},
     {"broker.ping", ping_cb, FX_ROLE_ALL},
     {"broker.getattr", getattr_cb, FX_ROLE_ALL},
     {"broker.lsattr", lsattr_cb, FX_ROLE_ALL},
@@ -295,8 +335,8 @@ static const struct builtin builtins[] = {
     {NULL, NULL, 0},
 };
 
-static const char *const builtin_services[] = {"broker", "service", "event", "config", "log",
-                                               NULL};
+static const char *const builtin_services[] = {"broker", "service", "event", "config",
+                                               "log",    "overlay", NULL};
 
 int services_is_builtin (const char *topic)
 {

@@ -58,6 +58,8 @@ enum fx_ctl_type {
     FX_CTL_HEARTBEAT = 3, /* peer -> router: alive while idle */
     FX_CTL_CREDIT = 4,    /* peer -> router: messages consumed; router -> peer: please report */
     FX_CTL_NOTCONN = 5,   /* router -> peer: unknown connection, say hello again */
+    FX_CTL_STATUS = 6,    /* child -> parent: the child's subtree state (status) */
+    FX_CTL_DISCONNECT = 7, /* parent -> child: you are disconnected, exit and restart */
 };
 
 /* One hop of the route stack: the router on `rank` received the message from its

@@ -4,21 +4,16 @@
 
 #include "services/msgq.h"
 
-int fx_msgq_push (struct fx_msgq *q, const struct fx_msg *msg, double now)
+int fx_msgq_push_buf (struct fx_msgq *q, void *buf, size_t len, double now)
 {
-    size_t len = fx_msg_encoded_len (msg);
     struct fx_msgq_item *m;
 
-    if (len > FX_MSG_SIZE_MAX) {
-        errno = EMSGSIZE;
-        return -1;
-    }
-    if (!(m = calloc (1, sizeof (*m))) || !(m->buf = malloc (len))) {
-        free (m);
+    if (!(m = calloc (1, sizeof (*m)))) {
+        free (buf);
         errno = ENOMEM;
         return -1;
     }
-    fx_msg_encode_into (msg, m->buf);
+    m->buf = buf;
     m->len = len;
     m->queued = now;
     if (q->tail)
@@ -29,6 +24,23 @@ int fx_msgq_push (struct fx_msgq *q, const struct fx_msg *msg, double now)
     q->count++;
     q->bytes += len;
     return 0;
+}
+
+int fx_msgq_push (struct fx_msgq *q, const struct fx_msg *msg, double now)
+{
+    size_t len = fx_msg_encoded_len (msg);
+    void *buf;
+
+    if (len > FX_MSG_SIZE_MAX) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    if (!(buf = malloc (len))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    fx_msg_encode_into (msg, buf);
+    return fx_msgq_push_buf (q, buf, len, now);
 }
 
 void fx_msgq_pop (struct fx_msgq *q)

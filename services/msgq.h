@@ -27,6 +27,10 @@ struct fx_msgq {
 /* Encode msg (borrowed) and append it.  Returns -1 with ENOMEM or EMSGSIZE. */
 int fx_msgq_push (struct fx_msgq *q, const struct fx_msg *msg, double now);
 
+/* Append an already encoded buffer; the queue takes ownership of buf (malloc'd) even on
+ * failure.  Returns -1 with ENOMEM. */
+int fx_msgq_push_buf (struct fx_msgq *q, void *buf, size_t len, double now);
+
 /* The oldest message, or NULL. */
 static inline struct fx_msgq_item *fx_msgq_head (const struct fx_msgq *q)
 {

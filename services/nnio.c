@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
+#include <nanomsg/tcp.h>
 #include <string.h>
 
 #include "services/msg.h"
@@ -9,12 +10,16 @@
 
 int fx_nn_open (const char *uri, int bind)
 {
-    int sock, maxsize = FX_MSG_SIZE_MAX, linger = 0;
+    int sock, maxsize = FX_MSG_SIZE_MAX, linger = 0, one = 1;
 
     if ((sock = nn_socket (AF_SP_RAW, bind ? NN_REP : NN_REQ)) < 0)
         return -1;
     if (nn_setsockopt (sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof (maxsize)) < 0 ||
         nn_setsockopt (sock, NN_SOL_SOCKET, NN_LINGER, &linger, sizeof (linger)) < 0)
+        goto error;
+    /* Messages are small and latency matters more than packet count. */
+    if (strncmp (uri, "tcp://", 6) == 0
+        && nn_setsockopt (sock, NN_TCP, NN_TCP_NODELAY, &one, sizeof (one)) < 0)
         goto error;
     if ((bind ? nn_bind (sock, uri) : nn_connect (sock, uri)) < 0)
         goto error;

@@ -6,7 +6,7 @@ cd "$TEST_DIR" || exit 1
 unset FLUX_URI FLUX_MUNGE_SOCKET
 
 USAGE='Usage: flux [-h] [-V] COMMAND [ARGS...]'
-COMMANDS='start ping dmesg config getattr hostlist'
+COMMANDS='start ping dmesg config getattr hostlist keygen'
 
 test_expect_success 'flux help lists the commands, one per line' '
     flux help >out &&
@@ -141,13 +141,10 @@ test_expect_success 'the runtime directory named by FLUX_URI is removed' '
     echo "$dir" | grep -q "^$TMPDIR/flux-" &&
     test ! -e "$dir"
 '
-test_expect_status 1 'flux start --size=2 is refused, naming the tree overlay' '
-    flux start --size=2 true >out 2>err; rc=$?
-    cat err
-    test ! -s out || exit 9
-    grep -q "^flux-start: .*tree overlay" err || exit 9
-    ! leftovers || exit 9
-    exit $rc
+test_expect_success 'flux start --size=2 runs two ranks and leaves nothing behind' '
+    flux start --size=2 flux ping -c 1 1 >out 2>err &&
+    grep -q "^broker.ping pad=0 seq=0 .*!1)$" out &&
+    ! leftovers
 '
 test_expect_status 2 'flux start --size=0 is a usage error' 'flux start --size=0 true'
 test_expect_status 2 'flux start with an unknown option is a usage error' '
