@@ -179,7 +179,7 @@ static int register_metrics (struct overlayd *od, struct fx_error *err)
     if (!ov->m_peers || !ov->m_reconnects)
         return errprintf (err, "cannot register overlay metrics");
     for (size_t i = 0; i < sizeof (gauges) / sizeof (gauges[0]); i++) {
-        if (fx_metric_set_callback (ov->m_peers, gauges[i].cb, od, gauges[i].state, NULL) < 0)
+        if (fx_metric_set_callback (ov->m_peers, gauges[i].cb, od, gauges[i].state) < 0)
             return errprintf (err, "cannot register overlay metrics");
     }
     return 0;
