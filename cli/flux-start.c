@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "services/cert.h"
+#include "services/fsd.h"
 #include "services/hostlist.h"
 #include "services/paths.h"
 #include "services/topo.h"
@@ -49,9 +50,11 @@ static const char usage_text[] =
     "  -c, --config-path=DIR     configuration directory (conf.d)\n"
     "      --munge-socket=PATH   use this munged instead of a private one\n"
     "      --topo=SHAPE          tree shape: kary:K, flat, binomial (default kary:32)\n"
+    "      --restart-delay=FSD   wait this long before restarting a daemon that exited\n"
+    "                            (default 0.1s; like systemd's RestartSec)\n"
     "  -v, --verbose             daemons log to the terminal, not to files\n";
 
-enum { OPT_TEST_HOSTS = 256, OPT_STATE_DIR, OPT_MUNGE_SOCKET, OPT_TOPO };
+enum { OPT_TEST_HOSTS = 256, OPT_STATE_DIR, OPT_MUNGE_SOCKET, OPT_TOPO, OPT_RESTART_DELAY };
 
 static const struct option longopts[] = {
     {"size", required_argument, NULL, 's'},
@@ -60,6 +63,7 @@ static const struct option longopts[] = {
     {"config-path", required_argument, NULL, 'c'},
     {"munge-socket", required_argument, NULL, OPT_MUNGE_SOCKET},
     {"topo", required_argument, NULL, OPT_TOPO},
+    {"restart-delay", required_argument, NULL, OPT_RESTART_DELAY},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -92,6 +96,7 @@ struct start {
     char config_dir[PATH_MAX];
     const char *munge_socket;
     const char *topo;
+    double restart_delay; /* seconds before restarting a daemon that exited */
     int verbose;
     char **command;
     char rundir[160]; /* short: socket paths under it must fit in sun_path */
@@ -136,11 +141,13 @@ static double now (void)
 
 static void parse_args (int argc, char **argv, struct start *st)
 {
+    struct fx_error ferr = {""};
     char *end;
     int c;
 
     st->size = 1;
     st->topo = "kary:32";
+    st->restart_delay = 0.1;
     while ((c = getopt_long (argc, argv, "+s:c:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -158,6 +165,12 @@ static void parse_args (int argc, char **argv, struct start *st)
             break;
         case OPT_MUNGE_SOCKET: st->munge_socket = optarg; break;
         case OPT_TOPO: st->topo = optarg; break;
+        case OPT_RESTART_DELAY:
+            if (fx_fsd_parse (optarg, &st->restart_delay, &ferr) < 0) {
+                fprintf (stderr, "flux-start: --restart-delay: %s\n", ferr.text);
+                exit (2);
+            }
+            break;
         case 'v': st->verbose = 1; break;
         case 'h': fputs (usage_text, stdout); exit (0);
         default: fputs (usage_text, stderr); exit (2);
@@ -561,6 +574,22 @@ static void fail (struct start *st, const char *fmt, ...)
     exit (1);
 }
 
+/* Sleep restart_delay before a restart, unless the command ends meanwhile (then the
+ * restart is moot and we must not sit on its exit). */
+static void restart_wait (struct start *st, pid_t command)
+{
+    double deadline = now () + st->restart_delay;
+    siginfo_t info;
+
+    for (;;) {
+        info.si_pid = 0;
+        if (now () >= deadline || waitid (P_PID, command, &info, WEXITED | WNOHANG | WNOWAIT) < 0
+            || info.si_pid != 0)
+            break;
+        poll (NULL, 0, 10);
+    }
+}
+
 /* Wait for the command, restarting daemons that exit meanwhile the way systemd's units do
  * (Restart=always, except exit status 42 which means "do not restart"): a rank whose parent
  * went away exits 75 and waits for it again once restarted.  Returns the command's status. */
@@ -588,7 +617,7 @@ static int supervise (struct start *st, pid_t command)
             fprintf (stderr, "flux-start: %s restarted too often, giving up on it\n", p->name);
             continue;
         }
-        poll (NULL, 0, 100);
+        restart_wait (st, command);
         fprintf (stderr, "flux-start: restarting %s\n", p->name);
         p->pid = spawn ((const char *const *) p->argv, p->log, st->verbose);
     }
