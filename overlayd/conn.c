@@ -207,6 +207,11 @@ static int raw_send (struct conn *c, const void *buf, size_t len)
 {
     struct fx_nn_hdr hdr;
 
+    if (c->kind != CONN_LOCAL) {
+        fx_metric_add (c->od->m_link_bytes, (double) len, "out");
+        fx_metric_inc (c->od->m_link_msgs, "out");
+    }
+
     if (c->kind == CONN_PARENT) {
         hdr = parent_hdr (c);
         return fx_nn_send (c->sock, &hdr, buf, len, NN_DONTWAIT);

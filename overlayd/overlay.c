@@ -28,6 +28,7 @@
 #include "services/notify.h"
 
 #define RECV_BATCH 256
+#define GOODBYE_TIMEOUT 0.5 /* seconds to wait for the parent's acknowledgement */
 
 static void parent_hello (struct overlayd *od);
 
@@ -222,7 +223,8 @@ static void child_rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
     for (int i = 0; i < RECV_BATCH; i++) {
         if ((n = fx_nn_recv (ov->child_sock, &buf, &hdr, NN_DONTWAIT)) < 0)
             return;
-        ov->bytes_in += n;
+        fx_metric_add (od->m_link_bytes, (double) n, "in");
+        fx_metric_inc (od->m_link_msgs, "in");
         if (hdr.len < 4)
             ;
         else if (fx_link_frame_type (buf, n) == FX_LINK_HELLO)
@@ -301,7 +303,8 @@ static void parent_rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
     for (int i = 0; i < RECV_BATCH && ov->parent; i++) {
         if ((n = fx_nn_recv (ov->parent_sock, &buf, &hdr, NN_DONTWAIT)) < 0)
             return;
-        ov->bytes_in += n;
+        fx_metric_add (od->m_link_bytes, (double) n, "in");
+        fx_metric_inc (od->m_link_msgs, "in");
         switch (fx_link_frame_type (buf, n)) {
         case FX_LINK_WELCOME:
         case FX_LINK_REFUSE:
@@ -438,8 +441,13 @@ void overlay_control (struct overlayd *od, struct conn *c, struct fx_msg *msg)
             health_child_state (od, ch, msg->aux2, NULL);
         break;
     case FX_CTL_GOODBYE:
-        if (ch)
+        if (ch) {
+            /* Acknowledge: the child waits for this before closing its socket. */
+            conn_send_control (c, FX_CTL_GOODBYE, 0, NULL);
             child_unlink (od, ch, OVERLAY_OFFLINE, "it shut down");
+        }
+        else if (c->kind == CONN_PARENT && od->overlay->stopping)
+            od->overlay->goodbye_acked = 1;
         else if (c->kind == CONN_PARENT)
             overlay_parent_lost (od, "the parent is shutting down");
         break;
@@ -533,6 +541,31 @@ int overlay_start (struct overlayd *od, struct fx_error *err)
     return 0;
 }
 
+static void noop_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void) loop;
+    (void) w;
+    (void) revents;
+}
+
+/* Tell the parent we are going and wait (briefly) for its acknowledgement: nanomsg drops
+ * what is still in flight when the socket closes, and the parent should see this rank go
+ * offline, not lost. */
+static void say_goodbye (struct overlayd *od)
+{
+    struct overlay *ov = od->overlay;
+    ev_timer timer;
+
+    ov->stopping = 1;
+    if (conn_send_control (ov->parent, FX_CTL_GOODBYE, 0, NULL) < 0)
+        return;
+    ev_timer_init (&timer, noop_cb, GOODBYE_TIMEOUT, 0.);
+    ev_timer_start (od->loop, &timer);
+    while (!ov->goodbye_acked && ev_is_active (&timer))
+        ev_run (od->loop, EVRUN_ONCE);
+    ev_timer_stop (od->loop, &timer);
+}
+
 void overlay_stop (struct overlayd *od)
 {
     struct overlay *ov = od->overlay;
@@ -549,7 +582,7 @@ void overlay_stop (struct overlayd *od)
     }
     if (ov->parent) {
         if (ov->parent->authed)
-            conn_send_control (ov->parent, FX_CTL_GOODBYE, 0, NULL);
+            say_goodbye (od);
         ev_io_stop (od->loop, &ov->parent_w);
         ev_timer_stop (od->loop, &ov->hello_w);
         fx_u32map_remove (od->conns_by_id, ov->parent->id);

@@ -64,7 +64,8 @@ struct overlay {
     enum overlay_state state; /* this rank's subtree */
     double state_since;
     int reported;             /* state last sent to the parent, -1 = none */
-    uint64_t bytes_in;
+    int stopping;             /* shutting down: a goodbye from the parent is our ack */
+    int goodbye_acked;
     struct fx_metric *m_reconnects;
     struct fx_metric *m_peers; /* children by state */
 };

@@ -80,6 +80,7 @@ static int metrics_start (struct overlayd *od, struct fx_error *err)
 {
     static const char *const type_label[] = {"type", NULL};
     static const char *const reason_label[] = {"reason", NULL};
+    static const char *const direction_label[] = {"direction", NULL};
     const struct {
         struct fx_metric **m;
         enum fx_metric_type type;
@@ -99,6 +100,10 @@ static int metrics_start (struct overlayd *od, struct fx_error *err)
          "Connections dropped by the router", reason_label},
         {&od->m_conns, FX_METRIC_GAUGE, "flux_router_connections", "Authenticated connections",
          NULL},
+        {&od->m_link_bytes, FX_METRIC_COUNTER, "flux_overlay_bytes_total",
+         "Bytes on overlay links", direction_label},
+        {&od->m_link_msgs, FX_METRIC_COUNTER, "flux_overlay_frames_total",
+         "Frames on overlay links", direction_label},
     };
     json_t *port = fx_conf_get (od->config, "metrics.overlayd");
     json_t *bind = fx_conf_get (od->config, "metrics.bind");

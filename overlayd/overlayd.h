@@ -69,6 +69,8 @@ struct overlayd {
     struct fx_metric *m_malformed;
     struct fx_metric *m_dropped;     /* connections dropped, by reason */
     struct fx_metric *m_conns;
+    struct fx_metric *m_link_bytes;  /* overlay link bytes, by direction */
+    struct fx_metric *m_link_msgs;   /* overlay link frames, by direction */
     double last_malformed_log;       /* throttles the malformed-message log line */
     struct overlay *overlay;         /* links to the parent and children (overlay.c) */
     int exit_code;                   /* set when the daemon must stop (parent lost...) */
