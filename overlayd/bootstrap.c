@@ -206,6 +206,9 @@ static int timers (struct overlay *ov, const json_t *conf, struct fx_error *err)
         || conf_duration (conf, "tbon.lost_timeout", 60.0, &ov->lost_timeout, err) < 0
         || conf_duration (conf, "tbon.connect_timeout", 0, &ov->connect_timeout, err) < 0)
         return -1;
+    if (fx_conf_get (conf, "tbon.tcp_user_timeout"))
+        fprintf (stderr, "overlayd: tbon.tcp_user_timeout is not implemented (nanomsg hides "
+                         "its sockets); tbon.lost_timeout detects dead links\n");
     if (ov->torpid_min <= 0 || ov->torpid_max < ov->torpid_min
         || ov->lost_timeout < ov->torpid_max)
         return errprintf (err, "tbon: need 0 < torpid_min <= torpid_max <= lost_timeout");

@@ -10,3 +10,5 @@ echo "== ping"
 for i in 1 2 3; do
     cli/flux start test/bench/bench_ping 20000
 done
+echo "== overlay"
+test/bench/overlay.sh
