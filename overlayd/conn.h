@@ -11,6 +11,7 @@
 
 #include <ev.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "services/link.h"
 #include "services/msg.h"
@@ -60,6 +61,17 @@ struct conn {
     char *subs[CONN_MAX_SUBS]; /* LOCAL: event subscriptions (topic prefixes) */
     int nsubs;
 };
+
+/* The key of the pipe a message came from: the first 4 bytes of its SP header (never 0,
+ * which the maps reserve). */
+static inline uint32_t conn_pipe_key (const struct fx_nn_hdr *hdr)
+{
+    uint32_t key = 0;
+
+    if (hdr->len >= 4)
+        memcpy (&key, hdr->data, 4);
+    return key ? key : 1;
+}
 
 /* A new, unregistered connection of kind on sock.  Returns NULL with ENOMEM. */
 struct conn *conn_create (struct overlayd *od, enum conn_kind kind, int sock);

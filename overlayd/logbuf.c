@@ -29,6 +29,7 @@ struct logbuf {
     size_t capacity;
     size_t start; /* oldest entry */
     size_t count;
+    size_t unsent; /* newest entries not yet copied to rank 0 (no parent yet) */
     struct follower *followers;
 };
 
@@ -55,7 +56,7 @@ void logbuf_clear (struct logbuf *lb)
 {
     for (size_t i = 0; i < lb->count; i++)
         entry_clear (&lb->ring[(lb->start + i) % lb->capacity]);
-    lb->start = lb->count = 0;
+    lb->start = lb->count = lb->unsent = 0;
 }
 
 void logbuf_destroy (struct logbuf *lb)
@@ -129,8 +130,27 @@ void logbuf_append (struct overlayd *od, double timestamp, const char *name, int
     lb->count++;
     for (struct follower *f = lb->followers; f; f = f->next)
         send_entry (od, f->req, e);
-    if (od->rank > 0)
-        forward_to_rank0 (od, e);
+    if (od->rank > 0) {
+        lb->unsent++;
+        logbuf_flush_upstream (od);
+    }
+}
+
+/* Copy to rank 0 what it has not seen, once this rank is joined (overlay.c calls this
+ * again when it joins).  Entries that fell out of the ring meanwhile are lost. */
+void logbuf_flush_upstream (struct overlayd *od)
+{
+    struct logbuf *lb = od->logbuf;
+    char why[64];
+
+    if (lb->unsent > lb->count)
+        lb->unsent = lb->count;
+    if (!overlay_route (od, 0, why, sizeof (why)))
+        return;
+    while (lb->unsent > 0) {
+        forward_to_rank0 (od, &lb->ring[(lb->start + lb->count - lb->unsent) % lb->capacity]);
+        lb->unsent--;
+    }
 }
 
 void logbuf_dmesg (struct overlayd *od, struct fx_msg *msg)

@@ -55,16 +55,13 @@ const char *overlay_host (struct overlay *ov, uint32_t rank)
     return h ? h : "?";
 }
 
-/* Forget a child's link: answer what waited on it and mark the child lost or offline. */
-static void child_unlink (struct overlayd *od, struct child *ch, enum overlay_state state,
-                          const char *why)
+/* Drop a child's link: answer what waited on it (why says what happened). */
+static void drop_link (struct overlayd *od, struct child *ch, const char *why)
 {
     struct overlay *ov = od->overlay;
     struct conn *c = ch->conn;
     char msg[300];
 
-    if (!c)
-        return;
     ch->conn = NULL;
     fx_u32map_remove (ov->child_pipes, c->pipe);
     fx_u32map_remove (od->conns_by_id, c->id);
@@ -72,6 +69,15 @@ static void child_unlink (struct overlayd *od, struct child *ch, enum overlay_st
               overlay_host (ov, ch->rank), why);
     conn_pending_fail (c, EHOSTUNREACH, msg);
     conn_destroy (c);
+}
+
+/* Forget a child's link and mark the child lost or offline. */
+static void child_unlink (struct overlayd *od, struct child *ch, enum overlay_state state,
+                          const char *why)
+{
+    if (!ch->conn)
+        return;
+    drop_link (od, ch, why);
     health_child_state (od, ch, state, why);
 }
 
@@ -157,10 +163,12 @@ static void child_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, const
         return;
     }
     ch = child_by_rank (ov, rank);
-    if (ch->conn) /* it came back (a restart): the old incarnation is gone */
+    if (ch->conn && ch->conn->pipe == conn_pipe_key (hdr))
+        drop_link (od, ch, "its link was reset"); /* a repeated hello: start over */
+    else if (ch->conn) /* it came back (a restart): the old incarnation is gone */
         child_unlink (od, ch, OVERLAY_LOST, "it reconnected");
     c->hdr = *hdr;
-    c->pipe = *(const uint32_t *) hdr->data;
+    c->pipe = conn_pipe_key (hdr);
     c->rank = rank;
     c->authed = 1;
     snprintf (c->name, sizeof (c->name), "rank %u (%.40s)", rank, host);
@@ -182,7 +190,7 @@ static void child_data (struct overlayd *od, const struct fx_nn_hdr *hdr, const 
                         size_t len)
 {
     struct overlay *ov = od->overlay;
-    struct conn *c = fx_u32map_get (ov->child_pipes, *(const uint32_t *) hdr->data);
+    struct conn *c = fx_u32map_get (ov->child_pipes, conn_pipe_key (hdr));
     struct fx_error err = {""};
     struct fx_msg *msg;
     void *plain;
@@ -262,6 +270,7 @@ static void parent_welcomed (struct overlayd *od, const void *buf, size_t len)
     overlayd_log (od, LOG_INFO, "joined the instance through rank %u (%s)", prank,
                   overlay_host (ov, prank));
     health_report (od, 1);
+    logbuf_flush_upstream (od);
     fx_notify_ready ();
 }
 

@@ -136,5 +136,6 @@ void logbuf_append (struct overlayd *od, double timestamp, const char *name, int
 void logbuf_dmesg (struct overlayd *od, struct fx_msg *msg);
 void logbuf_cancel (struct overlayd *od, uint32_t conn_id, uint32_t matchtag);
 void logbuf_clear (struct logbuf *lb);
+void logbuf_flush_upstream (struct overlayd *od);
 
 #endif

@@ -41,15 +41,6 @@ static const struct {
 
 static void conn_drop (struct overlayd *od, struct conn *c, enum drop_reason reason);
 
-static uint32_t pipe_key (const struct fx_nn_hdr *hdr)
-{
-    uint32_t key = 0;
-
-    if (hdr->len >= 4)
-        memcpy (&key, hdr->data, 4);
-    return key ? key : 1;
-}
-
 static void throttled_log (struct overlayd *od, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 static void throttled_log (struct overlayd *od, const char *fmt, ...)
@@ -193,7 +184,7 @@ static void hello_done_cb (int errnum, const char *reason, uid_t uid, gid_t gid,
 /* A hello from a pipe: remember the pipe and verify the credential off the loop. */
 static void handle_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, struct fx_msg *msg)
 {
-    uint32_t key = pipe_key (hdr);
+    uint32_t key = conn_pipe_key (hdr);
     struct conn *c = fx_u32map_get (od->conns_by_pipe, key);
     const char *cred = NULL, *name = "?";
     json_t *o;
@@ -456,7 +447,7 @@ void router_dispatch (struct overlayd *od, struct conn *c, struct fx_msg *msg)
 
 static void handle_message (struct overlayd *od, const struct fx_nn_hdr *hdr, struct fx_msg *msg)
 {
-    struct conn *c = fx_u32map_get (od->conns_by_pipe, pipe_key (hdr));
+    struct conn *c = fx_u32map_get (od->conns_by_pipe, conn_pipe_key (hdr));
 
     if (msg->type == FX_MSG_CONTROL && msg->aux1 == FX_CTL_HELLO) {
         handle_hello (od, hdr, msg);
