@@ -71,7 +71,7 @@ static void default_name (char *buf, size_t size)
             strlen (host))
         snprintf (buf, size, "flux");
     else
-        snprintf (buf, size, "%s", host);
+        memcpy (buf, host, strlen (host) + 1); /* fits: checked above */
 }
 
 int main (int argc, char **argv)

@@ -167,3 +167,88 @@ metric_cmp() {
 cache_metrics_url() {
     METRICS_URL=$(flux getattr metrics.overlayd) && export METRICS_URL
 }
+
+# --- Tree overlay helpers (multi-rank instances) ---
+
+HELPERS_DIR=$SRCDIR/test/helpers
+
+# instance_rundir: the runtime directory of the current instance (derived from FLUX_URI,
+# ipc://RUNDIR/rank-0/router).
+instance_rundir() {
+    local path=${FLUX_URI#ipc://}
+    dirname "$(dirname "$path")"
+}
+
+# rank_uri RANK: the router URI of RANK in the current instance.
+rank_uri() {
+    echo "ipc://$(instance_rundir)/rank-$1/router"
+}
+
+# instance_log: flux start's own log (stdout and stderr) for the current instance.
+instance_log() {
+    echo "$TEST_DIR/instance.$instance_seq.log"
+}
+
+# rank_pid RANK: the pid of RANK's flux-overlayd in the current instance (only this
+# instance's: the pattern is anchored and names its runtime directory).
+rank_pid() {
+    pgrep -f "^/.*/flux-overlayd --rank=$1 --size=[0-9]+ --uri=ipc://$(instance_rundir)/rank-$1/router"
+}
+
+# rank_has_new_pid RANK OLDPID: RANK's overlayd runs with a pid other than OLDPID.
+rank_has_new_pid() {
+    local pid
+    pid=$(rank_pid "$1") && [ -n "$pid" ] && [ "$pid" != "$2" ]
+}
+
+# rank_bind_uri RANK: the tcp endpoint RANK listens on for its children (from its command
+# line; empty for a leaf).
+rank_bind_uri() {
+    local pid
+    pid=$(rank_pid "$1") || return 1
+    tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n 's/^--bind=//p'
+}
+
+# overlay_rank_state RANK STATE [STATUS OPTIONS]: `flux overlay status` shows RANK in STATE.
+overlay_rank_state() {
+    local rank=$1 state=$2
+    shift 2
+    flux overlay status "$@" 2>/dev/null | grep -E -q "(^|─ )$rank [^ ]+: $state( |\$)"
+}
+
+# overlay_all_full [STATUS OPTIONS]: every rank of the instance is shown, and shown full.
+overlay_all_full() {
+    local out size
+    size=$(flux getattr size) || return 1
+    out=$(flux overlay status "$@" 2>/dev/null) || return 1
+    [ "$(printf '%s\n' "$out" | grep -c -E ': full$')" -eq "$size" ] &&
+        [ "$(printf '%s\n' "$out" | wc -l)" -eq "$size" ]
+}
+
+# dmesg_has PATTERN: rank 0's log ring buffer (all ranks' lines) has a line matching the
+# extended regular expression PATTERN.
+dmesg_has() {
+    flux dmesg 2>/dev/null | grep -E -q "$1"
+}
+
+# log_has FILE PATTERN: FILE exists and has a line matching PATTERN (ERE).
+log_has() {
+    [ -f "$1" ] && grep -E -q "$2" "$1"
+}
+
+# stop_instance_after_faults: stop_instance for files that kill or disconnect ranks on
+# purpose.  flux start reports each such exit; a rank killed with SIGKILL (signal 9) or
+# exiting 75 (lost its parent, disconnected: restart me) is expected there, while any other
+# exit status or signal, or a daemon that did not stop, still sets STOP_RC to 1.
+stop_instance_after_faults() {
+    local log
+    log=$(instance_log)
+    pkill -TERM -P "$INSTANCE_PID" sleep 2>/dev/null
+    wait "$INSTANCE_PID"
+    STOP_RC=$?
+    if grep -E "^flux-start: .*(exited with status|killed by signal|did not stop)" "$log" |
+        grep -v -E "(exited with status 75|killed by signal 9)$" >&2; then
+        STOP_RC=1
+    fi
+    unset FLUX_URI FLUX_MUNGE_SOCKET METRICS_URL
+}
