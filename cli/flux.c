@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"getattr", "print instance attributes (rank, size, metrics endpoints...)"},
     {"hostlist", "expand, count, index and compress host lists"},
     {"keygen", "create the cluster certificate of an instance"},
+    {"overlay", "show the tree overlay and its health"},
     {NULL, NULL},
 };
 

@@ -203,6 +203,26 @@ static struct fx_nn_hdr parent_hdr (struct conn *c)
     return hdr;
 }
 
+static int raw_send (struct conn *c, const void *buf, size_t len);
+
+/* Send one queued item.  A message for a link is sealed now, not when it was queued:
+ * frame counters must follow the order frames leave in, and control messages may pass
+ * queued ones. */
+static int send_item (struct conn *c, const struct fx_msgq_item *m)
+{
+    void *frame;
+    size_t len;
+    int rc;
+
+    if (!c->link || m->framed)
+        return raw_send (c, m->buf, m->len);
+    if (fx_link_seal (c->link, m->buf, m->len, &frame, &len) < 0)
+        return -1;
+    rc = raw_send (c, frame, len);
+    free (frame);
+    return rc;
+}
+
 static int raw_send (struct conn *c, const void *buf, size_t len)
 {
     struct fx_nn_hdr hdr;
@@ -225,7 +245,7 @@ static void flush_parent (struct conn *c)
     struct fx_msgq_item *m;
 
     while ((m = fx_msgq_head (&c->q))) {
-        if (raw_send (c, m->buf, m->len) < 0) {
+        if (send_item (c, m) < 0) {
             if (errno == EAGAIN) {
                 ev_io_start (c->od->loop, &c->snd_w);
                 return;
@@ -258,7 +278,7 @@ static void flush_window (struct conn *c)
                 c->credit_asked = 1;
             return;
         }
-        if (raw_send (c, m->buf, m->len) < 0)
+        if (send_item (c, m) < 0)
             overlayd_log (c->od, LOG_ERR, "send to %s: %s", c->name, nn_strerror (errno));
         c->last_send = ev_now (c->od->loop);
         c->inflight_len[(c->inflight_head + c->inflight_msgs) % CONN_WINDOW_MSGS] = m->len;
@@ -298,40 +318,13 @@ void conn_consumed (struct conn *c, int asked)
         c->consumed = 0;
 }
 
-/* Encode msg and, on a link, seal it: the frame that goes on the wire (malloc'd). */
-static void *frame_msg (struct conn *c, const struct fx_msg *msg, size_t *len)
-{
-    size_t n = fx_msg_encoded_len (msg);
-    void *buf, *frame;
-
-    if (n > FX_MSG_SIZE_MAX) {
-        errno = EMSGSIZE;
-        return NULL;
-    }
-    if (!(buf = malloc (n)))
-        return NULL;
-    fx_msg_encode_into (msg, buf);
-    if (!c->link) {
-        *len = n;
-        return buf;
-    }
-    if (fx_link_seal (c->link, buf, n, &frame, len) < 0)
-        frame = NULL;
-    free (buf);
-    return frame;
-}
-
 int conn_send (struct conn *c, const struct fx_msg *msg)
 {
-    void *frame;
-    size_t len;
-
     if (c->kind != CONN_PARENT && c->q.bytes + fx_msg_encoded_len (msg) > CONN_QUEUE_MAX_BYTES) {
         errno = ENOBUFS;
         return -1;
     }
-    if (!(frame = frame_msg (c, msg, &len))
-        || fx_msgq_push_buf (&c->q, frame, len, ev_now (c->od->loop)) < 0)
+    if (fx_msgq_push (&c->q, msg, ev_now (c->od->loop)) < 0)
         return -1;
     if (msg->type == FX_MSG_REQUEST && !(msg->flags & FX_MSGFLAG_NORESPONSE))
         pending_add (c, msg);
@@ -342,25 +335,23 @@ int conn_send (struct conn *c, const struct fx_msg *msg)
 
 int conn_send_control (struct conn *c, int type, uint32_t status, const json_t *payload)
 {
+    struct fx_msgq now = {0};
     struct fx_msg *msg;
-    void *frame;
-    size_t len;
     int rc = -1;
 
     if (!(msg = fx_msg_create (FX_MSG_CONTROL, NULL, payload)))
         return -1;
     msg->aux1 = type;
     msg->aux2 = status;
-    if ((frame = frame_msg (c, msg, &len))) {
-        if (c->kind == CONN_PARENT) {
-            rc = fx_msgq_push_buf (&c->q, frame, len, ev_now (c->od->loop));
-            if (rc == 0)
-                flush_parent (c);
-        }
-        else {
-            rc = raw_send (c, frame, len);
-            free (frame);
-        }
+    if (c->kind == CONN_PARENT) {
+        /* In order with everything else: the REQ side never drops. */
+        if ((rc = fx_msgq_push (&c->q, msg, ev_now (c->od->loop))) == 0)
+            flush_parent (c);
+    }
+    else if (fx_msgq_push (&now, msg, 0) == 0) {
+        /* Outside the window: a credit request must go out when the window is full. */
+        rc = send_item (c, fx_msgq_head (&now));
+        fx_msgq_clear (&now);
     }
     fx_msg_destroy (msg);
     return rc;
@@ -377,6 +368,7 @@ int conn_send_frame (struct conn *c, const void *buf, size_t len)
     memcpy (copy, buf, len);
     if (fx_msgq_push_buf (&c->q, copy, len, ev_now (c->od->loop)) < 0)
         return -1;
+    c->q.tail->framed = 1;
     flush_parent (c);
     return 0;
 }

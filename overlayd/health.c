@@ -85,6 +85,8 @@ void health_child_state (struct overlayd *od, struct child *ch, enum overlay_sta
     }
     ch->state = state;
     ch->since = ev_now (od->loop);
+    if (state == OVERLAY_LOST || state == OVERLAY_OFFLINE)
+        ch->torpid = 0;
     health_report (od, 0);
 }
 
@@ -109,9 +111,10 @@ static void check_child (struct overlayd *od, struct child *ch, ev_tstamp now)
         conn_send_control (c, FX_CTL_HEARTBEAT, 0, NULL);
     silent = now - c->last_recv;
     if (silent > ov->lost_timeout) {
-        char why[128];
-        snprintf (why, sizeof (why), "no messages for %.1fs", silent);
-        overlay_link_failed (od, c, why);
+        overlayd_log (od, LOG_ERR, "rank %u (%s): no messages for %.1fs", ch->rank,
+                      overlay_host (ov, ch->rank), silent);
+        /* A fixed reason, so that flux overlay errors groups the ranks lost together. */
+        overlay_link_failed (od, c, "lost connection");
     }
     else if (silent > ov->torpid_max && !ch->torpid) {
         ch->torpid = 1;

@@ -197,7 +197,16 @@ static void child_data (struct overlayd *od, const struct fx_nn_hdr *hdr, const 
     size_t plen;
 
     if (!c) {
+        /* A child of an earlier incarnation of this rank: tell it to start over. */
+        struct conn tmp = {.od = od, .kind = CONN_CHILD, .sock = ov->child_sock, .hdr = *hdr};
+        void *frame;
+        size_t flen;
         fx_metric_inc (od->m_auth_fail, "unauthenticated");
+        if (fx_link_refuse ("unknown link (this rank restarted): join again", &frame, &flen)
+            == 0) {
+            conn_send_frame (&tmp, frame, flen);
+            free (frame);
+        }
         return;
     }
     if (fx_link_open (c->link, buf, len, &plain, &plen, &err) < 0) {
@@ -235,8 +244,12 @@ static void child_rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
         fx_metric_inc (od->m_link_msgs, "in");
         if (hdr.len < 4)
             ;
-        else if (fx_link_frame_type (buf, n) == FX_LINK_HELLO)
-            child_hello (od, &hdr, buf, n);
+        else if (fx_link_frame_type (buf, n) == FX_LINK_HELLO) {
+            /* Take children only once joined: then a joined rank always has a whole path
+             * to rank 0 (its log lines and requests get through).  They retry. */
+            if (od->rank == 0 || ov->parent->authed)
+                child_hello (od, &hdr, buf, n);
+        }
         else if (fx_link_frame_type (buf, n) == FX_LINK_DATA)
             child_data (od, &hdr, buf, n);
         else
@@ -315,8 +328,13 @@ static void parent_rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
         fx_metric_add (od->m_link_bytes, (double) n, "in");
         fx_metric_inc (od->m_link_msgs, "in");
         switch (fx_link_frame_type (buf, n)) {
-        case FX_LINK_WELCOME:
         case FX_LINK_REFUSE:
+            if (ov->parent->authed) {
+                overlay_parent_lost (od, "the parent no longer knows this link (it restarted)");
+                break;
+            }
+            __attribute__ ((fallthrough)); /* a refused hello */
+        case FX_LINK_WELCOME:
             parent_welcomed (od, buf, n);
             break;
         case FX_LINK_DATA:
@@ -363,7 +381,7 @@ static void hello_cb (struct ev_loop *loop, ev_timer *w, int revents)
         return;
     }
     parent_hello (od);
-    w->repeat = w->repeat * 2 > 5.0 ? 5.0 : w->repeat * 2;
+    w->repeat = w->repeat * 2 > 2.0 ? 2.0 : w->repeat * 2;
     ev_timer_again (loop, w);
 }
 

@@ -103,6 +103,8 @@ void router_respond (struct overlayd *od, const struct fx_msg *req, int errnum,
 /* Publish an event (rank 0): stamp the next sequence, deliver everywhere. */
 int router_publish (struct overlayd *od, const char *topic, const json_t *payload,
                     uint32_t userid, int private_);
+/* Deliver an event to this rank's subscribers only (router.disconnect). */
+void router_notify_local (struct overlayd *od, const char *topic, const json_t *payload);
 /* Deliver an event to local subscribers and to the children. */
 void router_deliver_event (struct overlayd *od, const struct fx_msg *ev);
 int router_subscribe (struct overlayd *od, uint32_t conn_id, const char *prefix);

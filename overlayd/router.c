@@ -115,7 +115,7 @@ static void conn_drop (struct overlayd *od, struct conn *c, enum drop_reason rea
         return;
     services_conn_gone (od, id);
     if ((o = json_pack ("{s:i s:i}", "peer", id, "rank", od->rank))) {
-        router_publish (od, "router.disconnect", o, od->owner, 0);
+        router_notify_local (od, "router.disconnect", o);
         json_decref (o);
     }
 }
@@ -326,7 +326,28 @@ static int sub_match (const struct conn *c, const char *topic)
     return 0;
 }
 
+static void deliver_local_event (struct overlayd *od, const struct fx_msg *ev);
+
 void router_deliver_event (struct overlayd *od, const struct fx_msg *ev)
+{
+    deliver_local_event (od, ev);
+    overlay_forward_event (od, ev);
+}
+
+/* An event for this rank's peers only (no sequence number: it is not the instance's). */
+void router_notify_local (struct overlayd *od, const char *topic, const json_t *payload)
+{
+    struct fx_msg *ev;
+
+    if (!(ev = fx_msg_create (FX_MSG_EVENT, topic, payload)))
+        return;
+    ev->userid = od->owner;
+    ev->rolemask = FX_ROLE_OWNER;
+    deliver_local_event (od, ev);
+    fx_msg_destroy (ev);
+}
+
+static void deliver_local_event (struct overlayd *od, const struct fx_msg *ev)
 {
     int private_ = ev->flags & FX_MSGFLAG_PRIVATE;
     struct conn *c;
@@ -344,7 +365,6 @@ void router_deliver_event (struct overlayd *od, const struct fx_msg *ev)
     }
     for (int i = 0; i < n; i++)
         router_send_conn (od, ids[i], ev);
-    overlay_forward_event (od, ev);
 }
 
 int router_publish (struct overlayd *od, const char *topic, const json_t *payload,

@@ -15,6 +15,7 @@ struct fx_msgq_item {
     void *buf;     /* the encoded message */
     size_t len;
     double queued; /* when it was queued (the caller's clock) */
+    int framed;    /* already a link frame (overlay handshake): send as is */
     struct fx_msgq_item *next;
 };
 

@@ -130,7 +130,7 @@ test_expect_success 'a partition shorter than lost_timeout changes nothing' '
 '
 test_expect_success 'a long partition makes the node lost, and pings fail promptly' '
     ip -n ${NS[1]} link set eth0 down &&
-    wait_for 10 dmesg_has "rank 1 (fxn1) is lost: no messages" &&
+    wait_for 10 dmesg_has "rank 1 (fxn1) is lost: lost connection" &&
     start=$SECONDS &&
     ! ping_from0 1 &&
     test $((SECONDS - start)) -le 2 &&
