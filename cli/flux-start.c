@@ -232,6 +232,8 @@ static pid_t spawn (const char *const argv[], const char *logpath, int verbose)
     if (pid != 0)
         return pid;
     setsid ();
+    /* If flux start is killed outright, its daemons must not outlive it. */
+    prctl (PR_SET_PDEATHSIG, SIGTERM);
     if (!verbose && (fd = open (logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) >= 0) {
         dup2 (fd, STDOUT_FILENO);
         dup2 (fd, STDERR_FILENO);
@@ -269,7 +271,6 @@ static void start_munged (struct start *st)
     char seedopt[PATH_MAX + 48], logopt[PATH_MAX + 48];
     int status;
     pid_t pid;
-    FILE *f;
 
     snprintf (st->munge_dir, sizeof (st->munge_dir), "%s/munge", st->rundir);
     if (mkdir (st->munge_dir, 0755) < 0)
@@ -290,16 +291,20 @@ static void start_munged (struct start *st)
     snprintf (pidopt, sizeof (pidopt), "--pid-file=%s", pidfile);
     snprintf (seedopt, sizeof (seedopt), "--seed-file=%s", seed);
     snprintf (logopt, sizeof (logopt), "--log-file=%s", log);
-    const char *munged[] = {"/usr/sbin/munged", sockopt, keyopt, pidopt, seedopt, logopt, NULL};
-    if ((pid = spawn (munged, log, 0)) < 0 || waitpid (pid, &status, 0) < 0 || status != 0) {
-        fprintf (stderr, "flux-start: munged failed to start:\n");
-        print_log_tail (log);
-        fail (st, "giving up");
-    }
-    if ((f = fopen (pidfile, "r"))) {
-        if (fscanf (f, "%d", &st->munged_pid) != 1)
-            st->munged_pid = 0;
-        fclose (f);
+    /* In the foreground, so that it is our child (and dies with us); ready once its
+     * socket exists. */
+    const char *munged[] = {"/usr/sbin/munged", "--foreground", sockopt, keyopt,
+                            pidopt,             seedopt,        logopt, NULL};
+    double deadline = now () + START_TIMEOUT;
+    if ((st->munged_pid = spawn (munged, log, 0)) < 0)
+        fail (st, "fork: %s", strerror (errno));
+    while (access (st->munge_sock, F_OK) < 0) {
+        if (waitpid (st->munged_pid, &status, WNOHANG) != 0 || now () > deadline) {
+            fprintf (stderr, "flux-start: munged failed to start:\n");
+            print_log_tail (log);
+            fail (st, "giving up");
+        }
+        poll (NULL, 0, 5);
     }
     st->munge_socket = st->munge_sock;
 }
@@ -546,7 +551,6 @@ static int stop_all (struct start *st)
         failed += check_exit (p, status);
         p->pid = 0;
     }
-    /* munged daemonized, but we are a subreaper, so it is our child and can be waited for. */
     if (st->munged_pid > 0) {
         kill (st->munged_pid, SIGTERM);
         deadline = now () + STOP_TIMEOUT;

@@ -16,5 +16,13 @@ for size in ${SIZES:-64 256 1024}; do
         printf "size %5d: full tree after %.2f s; per overlayd: PSS %d KiB, private %d KiB (%d processes)\n" \
             "$0" "$(echo "$t1 - $1" | bc)" $((pss / n)) $((anon / n)) "$n"
         test/bench/bench_ping 2000 "$deepest"
+        rundir=$(dirname "$(dirname "${FLUX_URI#ipc://}")")
+        out=$(mktemp)
+        test/bench/bench_events sub "ipc://$rundir/rank-$deepest/router" 20000 >"$out" &
+        until grep -q subscribed "$out"; do sleep 0.05; done
+        test/bench/bench_events pub "$FLUX_URI" 20000 >/dev/null
+        wait
+        echo "events published at rank 0, seen at rank $deepest: $(tail -1 "$out")"
+        rm -f "$out"
     ' "$size" "$t0"
 done
