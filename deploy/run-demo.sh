@@ -4,14 +4,17 @@
 set -e
 cd "$(dirname "$0")/.."
 cat <<'EOT'
-==> cli/flux start: a private munged and the router (flux-overlayd), as you, in /tmp
+==> cli/flux start --size=8: a private munged and 8 ranks of flux-overlayd joined in a
+    tree (kary:2) over encrypted loopback tcp links, as you, in /tmp
 EOT
-exec cli/flux start --test-hosts='fluke[0-15]' sh -c '
+exec cli/flux start --size=8 --topo=kary:2 --test-hosts='fluke[0-15]' sh -c '
 set -e
 run() { echo; echo "\$ flux $*"; cli/flux "$@"; }
 echo "    FLUX_URI=$FLUX_URI"
 run getattr hostname
-run ping -c 3 -i 0.2 broker
+run overlay status
+run ping -c 3 -i 0.2 7
+run overlay parentof 7
 run config get
 run hostlist --count "fluke[3,108,6-103]"
 run dmesg

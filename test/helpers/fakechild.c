@@ -12,16 +12,49 @@
  *   no answer              exit 4 (nothing within TIMEOUT seconds, default 5)
  *
  * Usage errors and local failures (certificate, socket) exit 2.
+ *
+ * With the word `replay` after TIMEOUT, a welcomed fakechild then sends one sealed
+ * heartbeat twice (a replay) and a DATA frame of garbage, for the parent to refuse.
  */
 #include <errno.h>
 #include <nanomsg/nn.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "services/cert.h"
 #include "services/link.h"
+#include "services/msg.h"
 #include "services/nnio.h"
+
+/* Send a sealed heartbeat twice and then a DATA frame of junk; then linger a moment so
+ * nanomsg delivers them before the socket closes. */
+static int send_replay (int sock, struct fx_link *link)
+{
+    struct fx_nn_hdr hdr = {.len = 4, .data = {0x80, 0, 0, 2}};
+    unsigned char junk[64] = {4};
+    struct fx_msg *msg = fx_msg_create (FX_MSG_CONTROL, NULL, NULL);
+    size_t len = fx_msg_encoded_len (msg), flen;
+    void *buf = malloc (len), *frame;
+    int rc = -1;
+
+    msg->aux1 = FX_CTL_HEARTBEAT;
+    fx_msg_encode_into (msg, buf);
+    if (fx_link_seal (link, buf, len, &frame, &flen) == 0) {
+        for (size_t i = 1; i < sizeof (junk); i++)
+            junk[i] = (unsigned char) (i * 37);
+        if (fx_nn_send (sock, &hdr, frame, flen, 0) == 0
+            && fx_nn_send (sock, &hdr, frame, flen, 0) == 0
+            && fx_nn_send (sock, &hdr, junk, sizeof (junk), 0) == 0)
+            rc = 0;
+        free (frame);
+    }
+    free (buf);
+    fx_msg_destroy (msg);
+    poll (NULL, 0, 500); /* give the frames time to leave */
+    return rc;
+}
 
 int main (int argc, char **argv)
 {
@@ -37,12 +70,12 @@ int main (int argc, char **argv)
     char *end;
     unsigned long rank;
 
-    if (argc < 6 || argc > 7) {
-        fprintf (stderr, "Usage: fakechild CERT URI RANK HOSTNAME VERSION [TIMEOUT]\n");
+    if (argc < 6 || argc > 8 || (argc == 8 && strcmp (argv[7], "replay") != 0)) {
+        fprintf (stderr, "Usage: fakechild CERT URI RANK HOSTNAME VERSION [TIMEOUT [replay]]\n");
         return 2;
     }
     rank = strtoul (argv[3], &end, 10);
-    timeout_ms = (argc == 7 ? strtod (argv[6], NULL) : 5.0) * 1000;
+    timeout_ms = (argc >= 7 ? strtod (argv[6], NULL) : 5.0) * 1000;
     if (*end || !*argv[3] || timeout_ms <= 0) {
         fprintf (stderr, "fakechild: bad RANK or TIMEOUT\n");
         return 2;
@@ -72,6 +105,8 @@ int main (int argc, char **argv)
         if (fx_link_welcomed (link, buf, n, &prank, &err) == 0) {
             printf ("welcomed by rank %u\n", (unsigned) prank);
             rc = 0;
+            if (argc == 8 && send_replay (sock, link) < 0)
+                rc = 2;
         }
         else if (errno == ECONNREFUSED) {
             printf ("refused: %s\n", err.text);

@@ -290,6 +290,19 @@ test_expect_success 'after the refusals the instance is still full and every ran
     draw 0 "" 1 1 >expect && flux overlay status >out && diff -u expect out &&
     ping_all
 '
+test_expect_success 'a replayed frame and a garbage frame are refused and counted' '
+    "$FAKECHILD" "$CERT" "$URI1" 4 fluke4 "$VERSION" 5 replay >out; rc=$?
+    cat out; test $rc -eq 0 &&
+    url=$(FLUX_URI=$(rank_uri 1) flux getattr metrics.overlayd) &&
+    METRICS_URL=$url wait_for 5 metric_cmp flux_router_auth_failures_total "{reason=\"frame\"}" == 2 &&
+    wait_for 5 dmesg_has "overlayd.warning\[1\]: rank 4 \(fluke4\): .*replay"
+'
+ping4() { flux ping -c 1 -t 1 4 >/dev/null 2>&1; }
+test_expect_success 'the real rank 4, displaced by that impostor, is told to rejoin and does' '
+    wait_for 30 ping4 &&
+    grep -q "^flux-start: flux-overlayd rank 4 exited with status 75$" "$(instance_log)" &&
+    wait_for 10 overlay_all_full && ping_all
+'
 test_expect_success 'a certificate readable by others keeps a rank from starting, naming file and mode' '
     flux keygen "$TEST_DIR/loose.cert" && chmod 0644 "$TEST_DIR/loose.cert" &&
     timeout 10 "$SRCDIR/overlayd/flux-overlayd" --rank=1 --size=2 --cert="$TEST_DIR/loose.cert" \
@@ -298,7 +311,7 @@ test_expect_success 'a certificate readable by others keeps a rank from starting
     cat err; test $rc -eq 1 &&
     grep -q "loose.cert: certificate is readable by group or others (mode 0644)" err
 '
-stop_instance
+stop_instance_after_faults # rank 4 was displaced and restarted on purpose
 test_expect_success '8 ranks kary:2: the instance stops cleanly' 'test $STOP_RC -eq 143'
 
 # --- 16 ranks, flat ---
