@@ -20,12 +20,14 @@ static const char usage_text[] =
     "  -i, --interval=SEC   seconds between requests (default 1.0)\n"
     "  -c, --count=N        stop after N requests (default: until interrupted)\n"
     "  -t, --timeout=SEC    give up on an answer after SEC (default 5)\n"
+    "  -u, --userid         also print the userid and roles the target saw\n"
     "TARGET: SERVICE, RANK!SERVICE, RANK, or broker\n";
 
 static const struct option longopts[] = {
     {"rank", required_argument, NULL, 'r'},     {"pad", required_argument, NULL, 'p'},
     {"interval", required_argument, NULL, 'i'}, {"count", required_argument, NULL, 'c'},
-    {"timeout", required_argument, NULL, 't'},  {"help", no_argument, NULL, 'h'},
+    {"timeout", required_argument, NULL, 't'},  {"userid", no_argument, NULL, 'u'},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
@@ -35,6 +37,7 @@ struct ping {
     int pad;
     double interval, timeout;
     long count;
+    int userid;
 };
 
 static void die_usage (void)
@@ -97,13 +100,14 @@ static void parse_args (int argc, char **argv, struct ping *pg)
     pg->interval = 1.0;
     pg->timeout = FX_RPC_TIMEOUT;
     pg->count = -1;
-    while ((c = getopt_long (argc, argv, "r:p:i:c:t:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "r:p:i:c:t:uh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r': pg->nodeid = parse_rank (optarg); break;
         case 'p': pg->pad = strtol (optarg, &end, 10); if (*end || pg->pad < 0) die_usage (); break;
         case 'i': pg->interval = strtod (optarg, &end); if (*end || pg->interval < 0) die_usage (); break;
         case 'c': pg->count = strtol (optarg, &end, 10); if (*end || pg->count < 1) die_usage (); break;
         case 't': pg->timeout = strtod (optarg, &end); if (*end || pg->timeout <= 0) die_usage (); break;
+        case 'u': pg->userid = 1; break;
         case 'h': fputs (usage_text, stdout); exit (0);
         default: die_usage ();
         }
@@ -144,8 +148,14 @@ int main (int argc, char **argv)
         }
         ms = (fx_log_now () - t0) * 1000;
         json_unpack (out, "{s?s}", "route", &route);
-        printf ("%s pad=%d seq=%ld time=%.3f ms (%s)\n", pg.topic, pg.pad, seq, ms,
+        printf ("%s pad=%d seq=%ld time=%.3f ms (%s)", pg.topic, pg.pad, seq, ms,
                 route ? route : "-");
+        if (pg.userid) {
+            json_int_t uid = -1, roles = 0;
+            json_unpack (out, "{s?I s?I}", "userid", &uid, "rolemask", &roles);
+            printf (" userid=%lld rolemask=0x%llx", (long long) uid, (long long) roles);
+        }
+        printf ("\n");
         fflush (stdout);
         json_decref (in);
         json_decref (out);

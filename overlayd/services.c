@@ -50,6 +50,9 @@ static void ping_cb (struct overlayd *od, struct fx_msg *msg, json_t *in)
     fx_msg_route_string (msg, od->rank, route, sizeof (route));
     json_object_set_new (out, "route", json_string (route));
     json_object_set_new (out, "rank", json_integer (od->rank));
+    /* Who the router believes sent it: identity crosses the overlay unchanged. */
+    json_object_set_new (out, "userid", json_integer (msg->userid));
+    json_object_set_new (out, "rolemask", json_integer (msg->rolemask));
     json_object_set_new (out, "hostname", json_string (od->hostname));
     respond (od, msg, out);
     json_decref (out);

@@ -252,3 +252,15 @@ stop_instance_after_faults() {
     fi
     unset FLUX_URI FLUX_MUNGE_SOCKET METRICS_URL
 }
+
+# start_private_munged: a munged of the test's own (socket in $TEST_DIR/munge), for tests
+# that run daemons without flux start; exports FLUX_MUNGE_SOCKET, sets MUNGED_PID.
+start_private_munged() {
+    mkdir -p "$TEST_DIR/munge" && chmod 755 "$TEST_DIR/munge" &&
+    mungekey --create --keyfile="$TEST_DIR/munge/key" &&
+    munged --socket="$TEST_DIR/munge/sock" --key-file="$TEST_DIR/munge/key" \
+        --pid-file="$TEST_DIR/munge/pid" --seed-file="$TEST_DIR/munge/seed" \
+        --log-file="$TEST_DIR/munge/log" &&
+    MUNGED_PID=$(cat "$TEST_DIR/munge/pid") &&
+    export FLUX_MUNGE_SOCKET=$TEST_DIR/munge/sock
+}

@@ -48,15 +48,6 @@ setup_network() {
     done
 }
 
-start_munged() {
-    mkdir -p "$TEST_DIR/munge" && chmod 755 "$TEST_DIR/munge" &&
-    mungekey --create --keyfile="$TEST_DIR/munge/key" &&
-    munged --socket="$TEST_DIR/munge/sock" --key-file="$TEST_DIR/munge/key" \
-        --pid-file="$TEST_DIR/munge/pid" --seed-file="$TEST_DIR/munge/seed" \
-        --log-file="$TEST_DIR/munge/log" &&
-    MUNGED_PID=$(cat "$TEST_DIR/munge/pid")
-}
-
 write_config() {
     mkdir -p "$TEST_DIR/conf" &&
     flux keygen "$TEST_DIR/curve.cert" &&
@@ -97,7 +88,6 @@ dmesg_has() { dmesg0 | grep -q "$1"; }
 exited() { test -s "$TEST_DIR/r$1.status"; }
 exit_status() { cat "$TEST_DIR/r$1.status"; }
 
-export FLUX_MUNGE_SOCKET=$TEST_DIR/munge/sock
 
 setup_network >"$TEST_DIR/setup.log" 2>&1
 test_expect_success 'three hosts in network namespaces, joined by a bridge' '
@@ -105,7 +95,7 @@ test_expect_success 'three hosts in network namespaces, joined by a bridge' '
     ip -n ${NS[1]} -br addr show eth0 | grep -q "${NET}2/24" &&
     ip -n ${NS[2]} -br addr show eth0 | grep -q "${NET}3/24"
 '
-start_munged && write_config
+start_private_munged && write_config
 # Brokers start in any order: the children first, rank 0 last.
 start_rank 2; start_rank 1; start_rank 0
 
