@@ -87,6 +87,7 @@ struct proc {
     char log[256];
     char *argv[MAX_ARGS]; /* owned, for restarts */
     int restarts;
+    int level;            /* its rank's depth in the tree: stopped deepest first */
 };
 
 struct start {
@@ -396,18 +397,32 @@ static void wait_ready (struct start *st, int first)
 }
 
 /* A tcp port on the loopback that is free right now (the kernel picks it). */
+/* A tcp port on the loopback that is free right now, chosen below the kernel's ephemeral
+ * range: a port from that range could be taken, before the daemon binds it, by the local
+ * end of any outgoing connection (the other ranks' links among them). */
 static int free_port (void)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
-    socklen_t len = sizeof (sin);
-    int fd, port = -1;
+    int lo = 32768, fd, port = -1;
+    FILE *f = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
 
-    if ((fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-        return -1;
-    if (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0
-        && getsockname (fd, (struct sockaddr *) &sin, &len) == 0)
-        port = ntohs (sin.sin_port);
-    close (fd);
+    if (f) {
+        if (fscanf (f, "%d", &lo) != 1)
+            lo = 32768;
+        fclose (f);
+    }
+    if (lo <= 10000)
+        lo = 32768;
+    for (int tries = 0; tries < 1000 && port < 0; tries++) {
+        struct sockaddr_in sin = {.sin_family = AF_INET,
+                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+        int candidate = 10000 + (int) (random () % (lo - 10000));
+        sin.sin_port = htons (candidate);
+        if ((fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+            return -1;
+        if (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0)
+            port = candidate;
+        close (fd);
+    }
     return port;
 }
 
@@ -501,6 +516,7 @@ static void start_daemons (struct start *st, struct fx_hostlist *hosts)
             if (strcmp (daemons[d].name, "overlayd") == 0 && st->size > 1)
                 overlay_args (st, topo, r, ports, p->argv, &n);
             snprintf (p->name, sizeof (p->name), "flux-%s rank %d", daemons[d].name, r);
+            p->level = fx_topo_level (topo, r);
             snprintf (p->log, sizeof (p->log), "%s/%s.log", dir, daemons[d].name);
             if ((p->pid = spawn ((const char *const *) p->argv, p->log, st->verbose)) < 0)
                 fail (st, "fork: %s", strerror (errno));
@@ -526,31 +542,61 @@ static int check_exit (const struct proc *p, int status)
     return 1;
 }
 
-/* Stop our processes in reverse start order: SIGTERM, then SIGKILL after STOP_TIMEOUT.
- * Returns the number of daemons that did not exit cleanly. */
-static int stop_all (struct start *st)
+/* Stop one tree level's processes: SIGTERM to all of them, then wait for them together;
+ * any still running after STOP_TIMEOUT is killed.  Returns how many did not exit cleanly
+ * (a rank that saw its parent go first exits 75: expected here). */
+static int stop_level (struct start *st, int level)
 {
-    double deadline;
-    int status, failed = 0;
+    double deadline = now () + STOP_TIMEOUT;
+    int status, failed = 0, running = 0;
+    struct proc *p;
+    pid_t pid;
 
     for (int i = st->nprocs - 1; i >= 0; i--) {
-        struct proc *p = &st->procs[i];
-        if (p->pid <= 0)
-            continue;
-        kill (p->pid, SIGTERM);
-        deadline = now () + STOP_TIMEOUT;
-        while (waitpid (p->pid, &status, WNOHANG) == 0) {
-            if (now () > deadline) {
-                fprintf (stderr, "flux-start: %s did not stop, killing it\n", p->name);
-                kill (p->pid, SIGKILL);
-                waitpid (p->pid, &status, 0);
-                break;
-            }
+        p = &st->procs[i];
+        if (p->level == level && p->pid > 0 && kill (p->pid, SIGTERM) == 0)
+            running++;
+    }
+    while (running > 0 && now () <= deadline) {
+        if ((pid = waitpid (-1, &status, WNOHANG)) <= 0) {
             poll (NULL, 0, 5);
+            continue;
         }
+        if ((p = proc_by_pid (st, pid))) {
+            if (!(WIFEXITED (status) && WEXITSTATUS (status) == 75))
+                failed += check_exit (p, status);
+            p->pid = 0;
+            running -= p->level == level;
+        }
+        else if (pid == st->munged_pid)
+            st->munged_pid = 0;
+    }
+    for (int i = 0; i < st->nprocs; i++) {
+        if ((p = &st->procs[i])->pid <= 0 || p->level != level)
+            continue;
+        fprintf (stderr, "flux-start: %s did not stop, killing it\n", p->name);
+        kill (p->pid, SIGKILL);
+        waitpid (p->pid, &status, 0);
         failed += check_exit (p, status);
         p->pid = 0;
     }
+    return failed;
+}
+
+/* Stop everything: the deepest ranks first, a whole level at a time, so that each rank
+ * sees its children leave (offline) before it goes; then munged.  Returns the number of
+ * daemons that did not exit cleanly. */
+static int stop_all (struct start *st)
+{
+    double deadline;
+    int status, failed = 0, maxlevel = 0;
+
+    for (int i = 0; i < st->nprocs; i++) {
+        if (st->procs[i].level > maxlevel)
+            maxlevel = st->procs[i].level;
+    }
+    for (int level = maxlevel; level >= 0; level--)
+        failed += stop_level (st, level);
     if (st->munged_pid > 0) {
         kill (st->munged_pid, SIGTERM);
         deadline = now () + STOP_TIMEOUT;
@@ -578,18 +624,19 @@ static void fail (struct start *st, const char *fmt, ...)
     exit (1);
 }
 
-/* Sleep restart_delay before a restart, unless the command ends meanwhile (then the
- * restart is moot and we must not sit on its exit). */
-static void restart_wait (struct start *st, pid_t command)
+/* Sleep restart_delay before a restart.  Returns 0 when the command ended meanwhile (the
+ * instance is stopping: no restart), 1 otherwise. */
+static int restart_wait (struct start *st, pid_t command)
 {
     double deadline = now () + st->restart_delay;
     siginfo_t info;
 
     for (;;) {
         info.si_pid = 0;
-        if (now () >= deadline || waitid (P_PID, command, &info, WEXITED | WNOHANG | WNOWAIT) < 0
-            || info.si_pid != 0)
-            break;
+        if (waitid (P_PID, command, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid != 0)
+            return 0;
+        if (now () >= deadline)
+            return 1;
         poll (NULL, 0, 10);
     }
 }
@@ -621,7 +668,8 @@ static int supervise (struct start *st, pid_t command)
             fprintf (stderr, "flux-start: %s restarted too often, giving up on it\n", p->name);
             continue;
         }
-        restart_wait (st, command);
+        if (!restart_wait (st, command))
+            continue;
         fprintf (stderr, "flux-start: restarting %s\n", p->name);
         p->pid = spawn ((const char *const *) p->argv, p->log, st->verbose);
     }
@@ -699,6 +747,7 @@ int main (int argc, char **argv)
     }
     if (!st.munge_socket)
         st.munge_socket = getenv ("FLUX_MUNGE_SOCKET");
+    srandom ((unsigned) getpid () ^ (unsigned) time (NULL));
     if (!(st.procs = calloc ((size_t) st.size * NDAEMONS, sizeof (struct proc))))
         die ("out of memory");
     prctl (PR_SET_CHILD_SUBREAPER, 1);

@@ -223,6 +223,7 @@ static int children (struct overlayd *od, struct overlay *ov, struct fx_error *e
     if (ov->nchildren == 0)
         return 0;
     if (!(ov->children = calloc (ov->nchildren, sizeof (struct child)))
+        || !(ov->held = calloc (ov->nchildren * 2, sizeof (struct held_hello)))
         || !(ov->child_pipes = fx_u32map_create ()))
         return errprintf (err, "out of memory");
     for (uint32_t i = 0; i < ov->nchildren; i++) {
@@ -292,6 +293,9 @@ void overlay_destroy (struct overlay *ov)
     if (ov->parent_sock >= 0)
         nn_close (ov->parent_sock);
     fx_u32map_destroy (ov->child_pipes);
+    for (uint32_t i = 0; i < ov->nheld; i++)
+        free (ov->held[i].buf);
+    free (ov->held);
     free (ov->children);
     fx_topo_destroy (ov->topo);
     fx_hostlist_destroy (ov->hosts);

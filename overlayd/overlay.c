@@ -227,6 +227,38 @@ static void child_data (struct overlayd *od, const struct fx_nn_hdr *hdr, const 
     fx_msg_destroy (msg);
 }
 
+static void hold_hello (struct overlay *ov, const struct fx_nn_hdr *hdr, const void *buf,
+                        size_t len)
+{
+    struct held_hello *h = NULL;
+    void *copy;
+
+    for (uint32_t i = 0; i < ov->nheld; i++) {
+        if (conn_pipe_key (&ov->held[i].hdr) == conn_pipe_key (hdr))
+            h = &ov->held[i];
+    }
+    if (!h && ov->nheld < ov->nchildren * 2)
+        h = &ov->held[ov->nheld++];
+    if (!h || !(copy = malloc (len)))
+        return; /* more pipes than children: an impostor's; it will retry */
+    memcpy (copy, buf, len);
+    free (h->buf);
+    h->hdr = *hdr;
+    h->buf = copy;
+    h->len = len;
+}
+
+static void answer_held_hellos (struct overlayd *od)
+{
+    struct overlay *ov = od->overlay;
+
+    for (uint32_t i = 0; i < ov->nheld; i++) {
+        child_hello (od, &ov->held[i].hdr, ov->held[i].buf, ov->held[i].len);
+        free (ov->held[i].buf);
+    }
+    ov->nheld = 0;
+}
+
 static void child_rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
     struct overlayd *od = w->data;
@@ -245,10 +277,13 @@ static void child_rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
         if (hdr.len < 4)
             ;
         else if (fx_link_frame_type (buf, n) == FX_LINK_HELLO) {
-            /* Take children only once joined: then a joined rank always has a whole path
-             * to rank 0 (its log lines and requests get through).  They retry. */
+            /* Welcome children only once joined: then a joined rank always has a whole
+             * path to rank 0 (its log lines and requests get through).  Until then the
+             * latest hello of each pipe waits, to be answered the moment we join. */
             if (od->rank == 0 || ov->parent->authed)
                 child_hello (od, &hdr, buf, n);
+            else
+                hold_hello (ov, &hdr, buf, n);
         }
         else if (fx_link_frame_type (buf, n) == FX_LINK_DATA)
             child_data (od, &hdr, buf, n);
@@ -284,6 +319,7 @@ static void parent_welcomed (struct overlayd *od, const void *buf, size_t len)
                   overlay_host (ov, prank));
     health_report (od, 1);
     logbuf_flush_upstream (od);
+    answer_held_hellos (od);
     fx_notify_ready ();
 }
 
@@ -322,7 +358,7 @@ static void parent_rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
 
     (void) loop;
     (void) revents;
-    for (int i = 0; i < RECV_BATCH && ov->parent; i++) {
+    for (int i = 0; i < RECV_BATCH && ov->parent && !ov->exiting; i++) {
         if ((n = fx_nn_recv (ov->parent_sock, &buf, &hdr, NN_DONTWAIT)) < 0)
             return;
         fx_metric_add (od->m_link_bytes, (double) n, "in");
@@ -387,12 +423,15 @@ static void hello_cb (struct ev_loop *loop, ev_timer *w, int revents)
 
 void overlay_parent_lost (struct overlayd *od, const char *why)
 {
+    if (od->overlay->exiting)
+        return;
     overlayd_log (od, LOG_ERR, "lost the parent: %s", why);
     overlay_exit (od, EXIT_RESTART);
 }
 
 void overlay_exit (struct overlayd *od, int code)
 {
+    od->overlay->exiting = 1;
     od->exit_code = code;
     ev_break (od->loop, EVBREAK_ALL);
 }

@@ -13,6 +13,7 @@
 #include "services/error.h"
 #include "services/hostlist.h"
 #include "services/metrics.h"
+#include "services/nnio.h"
 #include "services/topo.h"
 #include "services/u32map.h"
 
@@ -42,6 +43,13 @@ struct child {
     char error[160];          /* why it went lost or offline, for flux overlay errors */
 };
 
+/* A child's hello that arrived before this rank joined its parent. */
+struct held_hello {
+    struct fx_nn_hdr hdr;
+    void *buf;
+    size_t len;
+};
+
 struct overlay {
     struct fx_topo *topo;
     struct fx_cert cert;
@@ -54,6 +62,8 @@ struct overlay {
     struct child *children;
     uint32_t nchildren;
     struct conn *parent;
+    struct held_hello *held; /* nchildren * 2 of them */
+    uint32_t nheld;
     ev_timer hello_w;
     double hello_start;
     double connect_timeout; /* tbon.connect_timeout: give up on the parent after this */
@@ -65,6 +75,7 @@ struct overlay {
     double state_since;
     int reported;             /* state last sent to the parent, -1 = none */
     int stopping;             /* shutting down: a goodbye from the parent is our ack */
+    int exiting;              /* overlay_exit was called: ignore the rest */
     int goodbye_acked;
     struct fx_metric *m_reconnects;
     struct fx_metric *m_peers; /* children by state */

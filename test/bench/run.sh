@@ -6,8 +6,9 @@ echo "== instance start and stop (1 rank), 10 runs"
 for i in 1 2 3 4 5 6 7 8 9 10; do
     /usr/bin/time -f "%e" cli/flux start true 2>&1
 done | sort -n | awk '{ a[NR] = $1 } END { printf "start+stop of a 1-rank instance: median %.3f s (min %.3f, max %.3f)\n", a[int((NR+1)/2)], a[1], a[NR] }'
-echo "== ping"
+echo "== ping (three runs each, baseline first)"
 for i in 1 2 3; do
+    test/bench/bench_nnping 20000
     cli/flux start test/bench/bench_ping 20000
 done
 echo "== overlay"

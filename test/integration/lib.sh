@@ -28,7 +28,7 @@ cleanup() {
     for pid in "${instance_pids[@]}"; do
         wait "$pid" 2>/dev/null
     done
-    rm -rf "$TEST_DIR"
+    [ -n "${KEEP_TEST_DIR:-}" ] && echo "# kept $TEST_DIR" >&2 || rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
 
