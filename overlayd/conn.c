@@ -191,18 +191,6 @@ void conn_pending_fail (struct conn *c, int errnum, const char *why)
 
 /* Sending */
 
-static struct fx_nn_hdr parent_hdr (struct conn *c)
-{
-    struct fx_nn_hdr hdr = {.len = 4};
-    uint32_t id = 0x80000000u | (c->reqid++ & 0x7fffffffu);
-
-    hdr.data[0] = id >> 24;
-    hdr.data[1] = id >> 16;
-    hdr.data[2] = id >> 8;
-    hdr.data[3] = id;
-    return hdr;
-}
-
 static int raw_send (struct conn *c, const void *buf, size_t len);
 
 /* Send one queued item.  A message for a link is sealed now, not when it was queued:
@@ -233,7 +221,7 @@ static int raw_send (struct conn *c, const void *buf, size_t len)
     }
 
     if (c->kind == CONN_PARENT) {
-        hdr = parent_hdr (c);
+        hdr = fx_nn_req_hdr (&c->reqid);
         return fx_nn_send (c->sock, &hdr, buf, len, NN_DONTWAIT);
     }
     return fx_nn_send (c->sock, &c->hdr, buf, len, NN_DONTWAIT);

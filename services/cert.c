@@ -54,7 +54,7 @@ static bool name_valid (const char *s, size_t len)
 
 /* Decode exactly 2 * binlen lowercase hex digits.  The character check does not branch on
  * the (secret) digits, and sodium_hex2bin() is constant-time. */
-static int hex_decode (uint8_t *bin, size_t binlen, const char *hex, size_t hexlen)
+int fx_cert_hex_decode (uint8_t *bin, size_t binlen, const char *hex, size_t hexlen)
 {
     unsigned bad = 0;
 
@@ -288,7 +288,7 @@ static int set_key (struct parser *p, const char *key, size_t klen, const char *
         p->cert.name[vlen] = '\0';
     } else {
         uint8_t *bin = k == KEY_PUBLIC ? p->cert.pk : p->cert.sk;
-        if (hex_decode (bin, crypto_kx_PUBLICKEYBYTES, val, vlen) < 0)
+        if (fx_cert_hex_decode (bin, crypto_kx_PUBLICKEYBYTES, val, vlen) < 0)
             return parse_error (p, "%s: expected 64 lowercase hex digits", shown);
     }
     p->line_of[k] = p->line;

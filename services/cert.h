@@ -69,4 +69,8 @@ void fx_cert_fingerprint (const struct fx_cert *cert, char *buf, size_t len);
 /* Zero every byte of cert (sodium_memzero), secrets included.  cert may be NULL. */
 void fx_cert_clear (struct fx_cert *cert);
 
+/* Decode exactly 2 * binlen lowercase hex digits into bin, without branching on the
+ * digits (they may be secret).  Returns 0, or -1 on any other input. */
+int fx_cert_hex_decode (uint8_t *bin, size_t binlen, const char *hex, size_t hexlen);
+
 #endif

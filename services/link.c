@@ -61,22 +61,6 @@ static uint64_t get64 (const uint8_t *p)
     return v;
 }
 
-/* Exactly 2 * binlen lowercase hex digits. */
-static int hex_decode (uint8_t *bin, size_t binlen, const char *hex, size_t hexlen)
-{
-    unsigned bad = 0;
-
-    if (hexlen != 2 * binlen)
-        return -1;
-    for (size_t i = 0; i < hexlen; i++) {
-        unsigned c = (unsigned char) hex[i];
-        bad |= !(((c - '0') <= 9u) | ((c - 'a') <= 5u));
-    }
-    if (bad || sodium_hex2bin (bin, binlen, hex, hexlen, NULL, NULL, NULL) != 0)
-        return -1;
-    return 0;
-}
-
 /* 1 to size - 1 bytes of printable ASCII without spaces. */
 static bool text_valid (const char *s, size_t size)
 {
@@ -255,7 +239,7 @@ static bool get_hex (json_t *o, const char *key, uint8_t *bin, size_t binlen)
     json_t *v = json_object_get (o, key);
 
     return json_is_string (v) &&
-           hex_decode (bin, binlen, json_string_value (v), json_string_length (v)) == 0;
+           fx_cert_hex_decode (bin, binlen, json_string_value (v), json_string_length (v)) == 0;
 }
 
 static bool get_rank (json_t *o, uint32_t *rank)

@@ -8,6 +8,18 @@
 #include "services/msg.h"
 #include "services/nnio.h"
 
+struct fx_nn_hdr fx_nn_req_hdr (uint32_t *counter)
+{
+    struct fx_nn_hdr hdr = {.len = 4};
+    uint32_t id = 0x80000000u | ((*counter)++ & 0x7fffffffu);
+
+    hdr.data[0] = id >> 24;
+    hdr.data[1] = id >> 16;
+    hdr.data[2] = id >> 8;
+    hdr.data[3] = id;
+    return hdr;
+}
+
 int fx_nn_open (const char *uri, int bind)
 {
     int sock, maxsize = FX_MSG_SIZE_MAX, linger = 0, one = 1;

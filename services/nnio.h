@@ -17,6 +17,10 @@ struct fx_nn_hdr {
     unsigned char data[FX_NN_HDR_MAX];
 };
 
+/* The next 4-byte SP header of a peer (raw REQ) socket: a request id with the top bit set,
+ * from *counter (incremented). */
+struct fx_nn_hdr fx_nn_req_hdr (uint32_t *counter);
+
 /* Open a raw socket (router: bind=1, NN_REP; peer: bind=0, NN_REQ) on uri with the receive
  * size cap set.  Returns the socket or -1 with errno. */
 int fx_nn_open (const char *uri, int bind);

@@ -131,25 +131,13 @@ void fx_peer_set_lost (struct fx_peer *p, fx_lost_f cb, void *arg)
 
 /* Sending */
 
-static struct fx_nn_hdr next_hdr (struct fx_peer *p)
-{
-    struct fx_nn_hdr hdr = {.len = 4};
-    uint32_t id = 0x80000000u | (p->reqid++ & 0x7fffffffu);
-
-    hdr.data[0] = id >> 24;
-    hdr.data[1] = id >> 16;
-    hdr.data[2] = id >> 8;
-    hdr.data[3] = id;
-    return hdr;
-}
-
 /* Send queued messages while the socket takes them. */
 static int flush_outq (struct fx_peer *p)
 {
     struct fx_msgq_item *m;
 
     while ((m = fx_msgq_head (&p->outq))) {
-        struct fx_nn_hdr hdr = next_hdr (p);
+        struct fx_nn_hdr hdr = fx_nn_req_hdr (&p->reqid);
         if (fx_nn_send (p->sock, &hdr, m->buf, m->len, NN_DONTWAIT) < 0) {
             if (errno == EAGAIN) {
                 ev_io_start (p->loop, &p->snd_w);

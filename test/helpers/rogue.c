@@ -18,13 +18,8 @@
 static void send_buf (int sock, const void *buf, size_t len)
 {
     static uint32_t id = 1;
-    struct fx_nn_hdr hdr = {.len = 4};
-    uint32_t v = 0x80000000u | id++;
+    struct fx_nn_hdr hdr = fx_nn_req_hdr (&id);
 
-    hdr.data[0] = v >> 24;
-    hdr.data[1] = v >> 16;
-    hdr.data[2] = v >> 8;
-    hdr.data[3] = v;
     if (fx_nn_send (sock, &hdr, buf, len, 0) < 0)
         perror ("send");
 }
