@@ -282,7 +282,8 @@ static int add_children (struct walk *w, struct node *n, json_t *kids)
         c->error = xstrdup (error);
         n->kids[n->nkids++] = c;
     }
-    qsort (n->kids, n->nkids, sizeof (n->kids[0]), cmp_node);
+    if (n->nkids > 1) /* kids is NULL for a leaf: qsort must not see it */
+        qsort (n->kids, n->nkids, sizeof (n->kids[0]), cmp_node);
     for (i = 0; i < n->nkids; i++) {
         if (askable (n->kids[i]))
             enqueue (w, n->kids[i]);
@@ -654,7 +655,8 @@ static int cmd_errors (int argc, char **argv)
     p = connect_router ();
     root = walk_tree (p, rank, timeout);
     find_problems (root, &ps, 1);
-    qsort (ps.v, ps.n, sizeof (ps.v[0]), cmp_problem);
+    if (ps.n > 1) /* v is NULL when all is well */
+        qsort (ps.v, ps.n, sizeof (ps.v[0]), cmp_problem);
     for (size_t i = 0; i < ps.n; i++) {
         char *hosts, *ids;
         if (fx_hostlist_uniq (ps.v[i].t.hosts) < 0 || !(hosts = fx_hostlist_encode (ps.v[i].t.hosts))

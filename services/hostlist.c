@@ -766,7 +766,8 @@ static int sort_hosts (struct fx_hostlist *hl, bool uniq)
     }
     if (!(refs = expand (hl)))
         return -1;
-    qsort (refs, hl->count, sizeof (*refs), hostref_cmp);
+    if (hl->count > 1)
+        qsort (refs, hl->count, sizeof (*refs), hostref_cmp);
     for (size_t i = 0; i < hl->count; i++)
         if (!uniq || n == 0 || hostref_cmp (&refs[n - 1], &refs[i]) != 0)
             refs[n++] = refs[i];
