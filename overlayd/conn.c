@@ -28,6 +28,7 @@ struct pending {
 };
 
 static void snd_cb (struct ev_loop *loop, ev_io *w, int revents);
+static void pending_drain (struct conn *c, int errnum, const char *why);
 
 struct conn *conn_create (struct overlayd *od, enum conn_kind kind, int sock)
 {
@@ -50,33 +51,13 @@ struct conn *conn_create (struct overlayd *od, enum conn_kind kind, int sock)
     return c;
 }
 
-static void pending_clear (struct conn *c)
-{
-    struct pending *p;
-    size_t pos;
-
-    for (;;) {
-        pos = 0;
-        if (!(p = fx_u32map_next (c->pending, &pos, NULL)))
-            break;
-        fx_u32map_remove (c->pending, p->hash);
-        while (p) {
-            struct pending *next = p->next;
-            fx_msg_destroy (p->req);
-            free (p);
-            p = next;
-        }
-    }
-    c->npending = 0;
-}
-
 void conn_destroy (struct conn *c)
 {
     if (!c)
         return;
     if (c->kind == CONN_PARENT)
         ev_io_stop (c->od->loop, &c->snd_w);
-    pending_clear (c);
+    pending_drain (c, 0, NULL);
     fx_u32map_destroy (c->pending);
     fx_msgq_clear (&c->q);
     fx_link_destroy (c->link);
@@ -168,7 +149,8 @@ void conn_pending_done (struct conn *c, const struct fx_msg *rsp)
         fx_u32map_remove (c->pending, hash);
 }
 
-void conn_pending_fail (struct conn *c, int errnum, const char *why)
+/* Forget every request waiting on c; with errnum, answer each with errnum and why. */
+static void pending_drain (struct conn *c, int errnum, const char *why)
 {
     struct pending *p;
     size_t pos;
@@ -180,13 +162,19 @@ void conn_pending_fail (struct conn *c, int errnum, const char *why)
         fx_u32map_remove (c->pending, p->hash);
         while (p) {
             struct pending *next = p->next;
-            router_respond (c->od, p->req, errnum, why, NULL);
+            if (errnum)
+                router_respond (c->od, p->req, errnum, why, NULL);
             fx_msg_destroy (p->req);
             free (p);
             p = next;
         }
     }
     c->npending = 0;
+}
+
+void conn_pending_fail (struct conn *c, int errnum, const char *why)
+{
+    pending_drain (c, errnum, why);
 }
 
 /* Sending */

@@ -8,7 +8,6 @@
 #include "test/unit/check.h"
 #include "test/unit/munged.h"
 
-static char dir[64];
 static struct ev_loop *loop;
 
 struct result {
@@ -17,14 +16,6 @@ struct result {
     char reason[128];
     uid_t uid;
 };
-
-static int rm_cb (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void) sb;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
-}
 
 static void setup (void)
 {
@@ -40,16 +31,7 @@ static void teardown (void)
  * cleaned up even when a test fails or times out in its forked child. */
 static void munged_setup (void)
 {
-    snprintf (dir, sizeof (dir), "/tmp/check_auth.XXXXXX");
-    ck_assert_ptr_nonnull (mkdtemp (dir));
-    chmod (dir, 0755);
-    test_munged_start (dir);
-}
-
-static void munged_teardown (void)
-{
-    test_munged_stop ();
-    nftw (dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    test_munged_dir_setup ("check_auth");
 }
 
 static void result_cb (int errnum, const char *reason, uid_t uid, gid_t gid, void *arg)
@@ -157,7 +139,7 @@ static Suite *suite (void)
 
     const struct fx_check_fixtures fx = {.setup = setup, .teardown = teardown,
                                          .unchecked_setup = munged_setup,
-                                         .unchecked_teardown = munged_teardown};
+                                         .unchecked_teardown = test_munged_dir_teardown};
 
     fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), &fx);
     return s;

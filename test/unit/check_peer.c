@@ -20,7 +20,6 @@
 #include "test/unit/munged.h"
 
 /* Fixture state for the test running in this (forked) process. */
-static char dir[64];
 static char uri[128];
 static struct ev_loop *loop;
 static struct overlayd *od;
@@ -30,20 +29,12 @@ static void setup (void)
     struct overlayd_args args = {.rank = 0, .size = 1};
     struct fx_error err = {""};
 
-    snprintf (uri, sizeof (uri), "ipc://%s/router", dir);
+    snprintf (uri, sizeof (uri), "ipc://%s/router", test_dir);
     args.uri = uri;
     args.munge_socket = getenv ("FLUX_MUNGE_SOCKET");
     loop = ev_loop_new (0);
     od = overlayd_create (loop, &args, &err);
     ck_assert_msg (od != NULL, "overlayd_create: %s", err.text);
-}
-
-static int rm_cb (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void) sb;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
 }
 
 static void teardown (void)
@@ -56,16 +47,7 @@ static void teardown (void)
  * cleaned up even when a test fails or times out in its forked child. */
 static void munged_setup (void)
 {
-    snprintf (dir, sizeof (dir), "/tmp/check_peer.XXXXXX");
-    ck_assert_ptr_nonnull (mkdtemp (dir));
-    chmod (dir, 0755);
-    test_munged_start (dir);
-}
-
-static void munged_teardown (void)
-{
-    test_munged_stop ();
-    nftw (dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    test_munged_dir_setup ("check_peer");
 }
 
 static struct fx_peer *connect_peer (const char *name)
@@ -394,7 +376,7 @@ static Suite *suite (void)
 
     const struct fx_check_fixtures fx = {.setup = setup, .teardown = teardown,
                                          .unchecked_setup = munged_setup,
-                                         .unchecked_teardown = munged_teardown};
+                                         .unchecked_teardown = test_munged_dir_teardown};
 
     fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), &fx);
     return s;

@@ -8,6 +8,8 @@
 #define FX_TEST_MUNGED_H
 
 #include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,32 @@ static void test_munged_stop (void)
     if (test_munged_pid > 0)
         kill (test_munged_pid, SIGTERM);
     test_munged_pid = 0;
+}
+
+/* The usual unchecked fixture: a fresh /tmp/NAME.XXXXXX (mode 0755, so munged accepts it)
+ * with munged in it, and its removal. */
+static char test_dir[64];
+
+static int test_rm_cb (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void) sb;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+static inline void test_munged_dir_setup (const char *name)
+{
+    snprintf (test_dir, sizeof (test_dir), "/tmp/%s.XXXXXX", name);
+    ck_assert_ptr_nonnull (mkdtemp (test_dir));
+    chmod (test_dir, 0755);
+    test_munged_start (test_dir);
+}
+
+static inline void test_munged_dir_teardown (void)
+{
+    test_munged_stop ();
+    nftw (test_dir, test_rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif
