@@ -1,7 +1,7 @@
 /* peer.c - the peer side of the local router (see peer.h and doc/protocol.md).
  *
  * Owns one raw REQ nanomsg socket, an outgoing queue used when the socket would block, the
- * table of RPCs in flight (by matchtag), the services and event subscriptions of this peer.
+ * services and event subscriptions of this peer (its RPCs in flight are rpc.c's).
  * Receiving and sending are driven by the caller's libev loop through NN_RCVFD/NN_SNDFD.
  * It returns credit to the router as it consumes messages (the router's flow control), and
  * sends heartbeats while idle so that its lease does not expire.
@@ -23,10 +23,11 @@
 #include "services/msgq.h"
 #include "services/nnio.h"
 #include "services/peer.h"
+#include "services/peer_priv.h"
 #include "services/u32map.h"
 
-#define RECV_BATCH   256 /* messages handled per wakeup before yielding to the loop */
-#define CREDIT_EVERY 32  /* return credit after this many messages even unasked */
+#define RECV_BATCH      256 /* messages handled per wakeup before yielding to the loop */
+#define CREDIT_EVERY    32  /* return credit after this many messages even unasked */
 #define GOODBYE_TIMEOUT 1.0 /* seconds to wait for the router to acknowledge a goodbye */
 
 struct service {
@@ -43,44 +44,7 @@ struct subscription {
     struct subscription *next;
 };
 
-struct fx_rpc {
-    struct fx_peer *p;
-    uint32_t matchtag;
-    uint32_t nodeid;
-    int streaming;
-    char topic[FX_MSG_TOPIC_MAX + 1];
-    ev_timer timeout_w;
-    fx_rpc_f cb;
-    void *arg;
-};
-
-struct fx_peer {
-    struct ev_loop *loop;
-    int sock;
-    ev_io rcv_w;
-    ev_io snd_w;
-    ev_timer heartbeat_w;
-    struct fx_msgq outq;             /* waiting for the socket */
-    uint32_t reqid;                  /* SP request id counter */
-    struct fx_u32map *rpcs;          /* matchtag -> struct fx_rpc */
-    uint32_t next_matchtag;
-    struct service *services;
-    struct subscription *subs;
-    uint32_t consumed; /* messages received since credit was last returned */
-    ev_tstamp last_send;
-    int hello_state; /* 0 waiting, 1 welcomed, -1 refused */
-    struct fx_error hello_err;
-    int closed;
-    int goodbye_acked;
-    fx_lost_f lost_cb;
-    void *lost_arg;
-    char name[64];
-    uint32_t rank, size, id, userid, rolemask;
-    double lease;
-};
-
 static void peer_lost (struct fx_peer *p, const char *why);
-static void rpc_finish (struct fx_rpc *rpc, struct fx_msg *rsp);
 
 const char *fx_peer_default_uri (void)
 {
@@ -231,22 +195,6 @@ static void handle_control (struct fx_peer *p, struct fx_msg *msg)
     }
 }
 
-static void handle_response (struct fx_peer *p, struct fx_msg *msg)
-{
-    struct fx_rpc *rpc = fx_u32map_get (p->rpcs, fx_msg_matchtag (msg));
-    int final;
-
-    if (!rpc)
-        return; /* cancelled or timed out: drop */
-    final = !rpc->streaming || fx_msg_errnum (msg) != 0;
-    if (final) {
-        rpc_finish (rpc, msg);
-        return;
-    }
-    ev_timer_stop (p->loop, &rpc->timeout_w);
-    rpc->cb (rpc, msg, rpc->arg);
-}
-
 static struct service *service_lookup (struct fx_peer *p, const char *topic)
 {
     size_t n = strcspn (topic, ".");
@@ -319,7 +267,7 @@ static void handle_message (struct fx_peer *p, struct fx_msg *msg)
         handle_control (p, msg);
         return;
     case FX_MSG_RESPONSE:
-        handle_response (p, msg);
+        fx_peer_rpc_response (p, msg);
         break;
     case FX_MSG_REQUEST:
         handle_request (p, msg);
@@ -372,183 +320,6 @@ static void heartbeat_cb (struct ev_loop *loop, ev_timer *w, int revents)
     }
     if (ev_now (loop) - p->last_send >= p->lease / 3)
         send_control (p, FX_CTL_HEARTBEAT, 0, NULL);
-}
-
-/* RPCs */
-
-static void rpc_destroy (struct fx_rpc *rpc)
-{
-    if (rpc) {
-        ev_timer_stop (rpc->p->loop, &rpc->timeout_w);
-        fx_u32map_remove (rpc->p->rpcs, rpc->matchtag);
-        free (rpc);
-    }
-}
-
-/* Deliver the final response (real or synthesized) and destroy the RPC. */
-static void rpc_finish (struct fx_rpc *rpc, struct fx_msg *rsp)
-{
-    ev_timer_stop (rpc->p->loop, &rpc->timeout_w);
-    fx_u32map_remove (rpc->p->rpcs, rpc->matchtag);
-    rpc->cb (rpc, rsp, rpc->arg);
-    free (rpc);
-}
-
-static void rpc_fail (struct fx_rpc *rpc, int errnum, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-static void rpc_fail (struct fx_rpc *rpc, int errnum, const char *fmt, ...)
-{
-    struct fx_msg *rsp;
-    char why[256];
-    va_list ap;
-    json_t *o;
-
-    va_start (ap, fmt);
-    vsnprintf (why, sizeof (why), fmt, ap);
-    va_end (ap);
-    if (!(rsp = fx_msg_create (FX_MSG_RESPONSE, rpc->topic, NULL))) {
-        rpc_destroy (rpc);
-        return;
-    }
-    if ((o = json_pack ("{s:s}", "errstr", why))) {
-        fx_msg_set_payload (rsp, o);
-        json_decref (o);
-    }
-    rsp->aux1 = errnum;
-    rsp->aux2 = rpc->matchtag;
-    rpc_finish (rpc, rsp);
-    fx_msg_destroy (rsp);
-}
-
-static void rpc_timeout_cb (struct ev_loop *loop, ev_timer *w, int revents)
-{
-    struct fx_rpc *rpc = w->data;
-
-    (void) loop;
-    (void) revents;
-    rpc_fail (rpc, ETIMEDOUT, "%s: no answer within %gs", rpc->topic, w->repeat);
-}
-
-static uint32_t next_matchtag (struct fx_peer *p)
-{
-    do {
-        if (++p->next_matchtag == FX_MATCHTAG_NONE)
-            p->next_matchtag = 1;
-    } while (fx_u32map_get (p->rpcs, p->next_matchtag));
-    return p->next_matchtag;
-}
-
-struct fx_rpc *fx_rpc_start (struct fx_peer *p, const char *topic, uint32_t nodeid, int flags,
-                             const json_t *payload, double timeout, fx_rpc_f cb, void *arg)
-{
-    struct fx_msg *msg;
-    struct fx_rpc *rpc = NULL;
-
-    if (!(msg = fx_msg_create (FX_MSG_REQUEST, topic, payload)))
-        return NULL;
-    msg->flags = flags & (FX_MSGFLAG_STREAMING | FX_MSGFLAG_NORESPONSE);
-    msg->aux1 = nodeid;
-    if (!(flags & FX_MSGFLAG_NORESPONSE)) {
-        if (!(rpc = calloc (1, sizeof (*rpc))))
-            goto error;
-        rpc->p = p;
-        rpc->matchtag = next_matchtag (p);
-        rpc->nodeid = nodeid;
-        rpc->streaming = !!(flags & FX_MSGFLAG_STREAMING);
-        rpc->cb = cb;
-        rpc->arg = arg;
-        snprintf (rpc->topic, sizeof (rpc->topic), "%s", topic);
-        ev_timer_init (&rpc->timeout_w, rpc_timeout_cb, timeout, 0.);
-        rpc->timeout_w.repeat = timeout;
-        rpc->timeout_w.data = rpc;
-        if (fx_u32map_put (p->rpcs, rpc->matchtag, rpc) < 0)
-            goto error;
-        msg->aux2 = rpc->matchtag;
-    }
-    if (fx_peer_send (p, msg) < 0)
-        goto error;
-    if (rpc && timeout > 0)
-        ev_timer_start (p->loop, &rpc->timeout_w);
-    fx_msg_destroy (msg);
-    if (!rpc)
-        errno = 0;
-    return rpc;
-error:
-    if (rpc) {
-        fx_u32map_remove (p->rpcs, rpc->matchtag);
-        free (rpc);
-    }
-    fx_msg_destroy (msg);
-    return NULL;
-}
-
-uint32_t fx_rpc_matchtag (const struct fx_rpc *rpc)
-{
-    return rpc->matchtag;
-}
-
-void fx_rpc_cancel (struct fx_rpc *rpc)
-{
-    char topic[FX_MSG_TOPIC_MAX + 1];
-    json_t *o;
-
-    if (!rpc)
-        return;
-    if (rpc->streaming && !rpc->p->closed) {
-        snprintf (topic, sizeof (topic), "%.*s.cancel", (int) strcspn (rpc->topic, "."),
-                  rpc->topic);
-        if ((o = json_pack ("{s:i}", "matchtag", rpc->matchtag))) {
-            fx_rpc_start (rpc->p, topic, rpc->nodeid, FX_MSGFLAG_NORESPONSE, o, 0, NULL, NULL);
-            json_decref (o);
-        }
-    }
-    rpc_destroy (rpc);
-}
-
-struct call {
-    int done;
-    int errnum;
-    json_t *payload;
-    struct fx_error *err;
-};
-
-static void call_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
-{
-    struct call *c = arg;
-    const char *why;
-
-    (void) rpc;
-    c->done = 1;
-    if ((c->errnum = fx_msg_errnum (rsp))) {
-        why = fx_msg_errstr (rsp);
-        errprintf (c->err, "%s", why ? why : strerror (c->errnum));
-        return;
-    }
-    if (!(c->payload = fx_msg_json (rsp, c->err))) {
-        c->errnum = EPROTO;
-        return;
-    }
-    json_incref (c->payload);
-}
-
-int fx_rpc_call (struct fx_peer *p, const char *topic, uint32_t nodeid, const json_t *payload,
-                 double timeout, json_t **out, struct fx_error *err)
-{
-    struct call c = {.err = err};
-
-    if (!fx_rpc_start (p, topic, nodeid, 0, payload, timeout, call_cb, &c))
-        return errprintf (err, "%s: %s", topic, strerror (errno));
-    while (!c.done)
-        ev_run (p->loop, EVRUN_ONCE);
-    if (c.errnum) {
-        errno = c.errnum;
-        return -1;
-    }
-    if (out)
-        *out = c.payload;
-    else
-        json_decref (c.payload);
-    return 0;
 }
 
 /* Services, responses, events */
@@ -672,20 +443,6 @@ void fx_log (struct fx_peer *p, int level, const char *fmt, ...)
 
 /* Life cycle */
 
-static void fail_all_rpcs (struct fx_peer *p, const char *why)
-{
-    struct fx_rpc *rpc;
-    size_t pos;
-
-    /* Restart the iteration after each removal: callbacks may change the map. */
-    for (;;) {
-        pos = 0;
-        if (!(rpc = fx_u32map_next (p->rpcs, &pos, NULL)))
-            break;
-        rpc_fail (rpc, ENOTCONN, "%s: %s", rpc->topic, why);
-    }
-}
-
 static void peer_lost (struct fx_peer *p, const char *why)
 {
     if (p->closed)
@@ -694,7 +451,7 @@ static void peer_lost (struct fx_peer *p, const char *why)
     ev_io_stop (p->loop, &p->rcv_w);
     ev_io_stop (p->loop, &p->snd_w);
     ev_timer_stop (p->loop, &p->heartbeat_w);
-    fail_all_rpcs (p, why);
+    fx_peer_rpc_fail_all (p, why);
     if (p->lost_cb)
         p->lost_cb (p, why, p->lost_arg);
 }
@@ -703,8 +460,8 @@ static int check_ipc_path (const char *uri, struct fx_error *err)
 {
     struct stat sb;
 
-    if (strncmp (uri, "ipc://", 6) == 0
-        && (stat (uri + 6, &sb) < 0 || access (uri + 6, R_OK | W_OK) < 0))
+    if (strncmp (uri, "ipc://", 6) == 0 &&
+        (stat (uri + 6, &sb) < 0 || access (uri + 6, R_OK | W_OK) < 0))
         return errprintf (err, "cannot connect to %s: %s", uri, strerror (errno));
     return 0;
 }
