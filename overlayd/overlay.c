@@ -186,15 +186,36 @@ static void child_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, const
     health_child_state (od, ch, OVERLAY_FULL, NULL);
 }
 
+/* Open a DATA frame from link c and decode its message; a frame that fails either step is
+ * counted, logged and dropped (NULL). */
+static struct fx_msg *open_frame (struct overlayd *od, struct conn *c, const void *buf,
+                                  size_t len)
+{
+    struct fx_error err = {""};
+    struct fx_msg *msg;
+    void *plain;
+    size_t plen;
+
+    if (fx_link_open (c->link, buf, len, &plain, &plen, &err) < 0) {
+        fx_metric_inc (od->m_auth_fail, "frame");
+        overlayd_log (od, LOG_WARNING, "%s: %s", c->name, err.text);
+        return NULL;
+    }
+    msg = fx_msg_decode (plain, plen, &err);
+    free (plain);
+    if (!msg) {
+        fx_metric_inc (od->m_malformed);
+        overlayd_log (od, LOG_WARNING, "%s: %s", c->name, err.text);
+    }
+    return msg;
+}
+
 static void child_data (struct overlayd *od, const struct fx_nn_hdr *hdr, const void *buf,
                         size_t len)
 {
     struct overlay *ov = od->overlay;
     struct conn *c = fx_u32map_get (ov->child_pipes, conn_pipe_key (hdr));
-    struct fx_error err = {""};
     struct fx_msg *msg;
-    void *plain;
-    size_t plen;
 
     if (!c) {
         /* A child of an earlier incarnation of this rank: tell it to start over. */
@@ -209,18 +230,8 @@ static void child_data (struct overlayd *od, const struct fx_nn_hdr *hdr, const 
         }
         return;
     }
-    if (fx_link_open (c->link, buf, len, &plain, &plen, &err) < 0) {
-        fx_metric_inc (od->m_auth_fail, "frame");
-        overlayd_log (od, LOG_WARNING, "%s: %s", c->name, err.text);
+    if (!(msg = open_frame (od, c, buf, len)))
         return;
-    }
-    msg = fx_msg_decode (plain, plen, &err);
-    free (plain);
-    if (!msg) {
-        fx_metric_inc (od->m_malformed);
-        overlayd_log (od, LOG_WARNING, "%s: %s", c->name, err.text);
-        return;
-    }
     c->hdr = *hdr;
     health_child_heard (od, child_by_conn (ov, c));
     router_dispatch (od, c, msg);
@@ -325,23 +336,15 @@ static void parent_welcomed (struct overlayd *od, const void *buf, size_t len)
 
 static void parent_data (struct overlayd *od, const void *buf, size_t len)
 {
-    struct overlay *ov = od->overlay;
-    struct conn *c = ov->parent;
-    struct fx_error err = {""};
+    struct conn *c = od->overlay->parent;
     struct fx_msg *msg;
-    void *plain;
-    size_t plen;
 
-    if (!c->authed || fx_link_open (c->link, buf, len, &plain, &plen, &err) < 0) {
+    if (!c->authed) {
         fx_metric_inc (od->m_auth_fail, "frame");
         return;
     }
-    msg = fx_msg_decode (plain, plen, &err);
-    free (plain);
-    if (!msg) {
-        fx_metric_inc (od->m_malformed);
+    if (!(msg = open_frame (od, c, buf, len)))
         return;
-    }
     if (msg->type != FX_MSG_CONTROL)
         conn_consumed (c, 0);
     router_dispatch (od, c, msg);
