@@ -27,6 +27,8 @@ static const struct command commands[] = {
     {"hostlist", "expand, count, index and compress host lists"},
     {"keygen", "create the cluster certificate of an instance"},
     {"overlay", "show the tree overlay and its health"},
+    {"kvs", "read and write the key-value store"},
+    {"job", "manage jobs (purge inactive jobs' data)"},
     {NULL, NULL},
 };
 
