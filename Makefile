@@ -18,7 +18,7 @@ DESTDIR    ?=
 VERSION    := 0.1.0
 
 CC       ?= gcc
-PKGS     := nanomsg jansson libsodium munge libconfig libmicrohttpd libsystemd
+PKGS     := nanomsg jansson libsodium munge libconfig libmicrohttpd libsystemd libpq
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 HARDEN   := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
 OPT      ?= -O2 -g
@@ -43,7 +43,7 @@ LIBFX      := services/libfx.a
 LIBFX_SRC  := $(wildcard services/*.c)
 LIBFX_OBJ  := $(LIBFX_SRC:.c=.o)
 
-DAEMON_DIRS := overlayd
+DAEMON_DIRS := overlayd kvsd
 DAEMONS     := $(foreach d,$(DAEMON_DIRS),$(d)/flux-$(d))
 
 CLI_SRC  := $(wildcard cli/flux-*.c)
@@ -164,7 +164,7 @@ format:
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 	    --suppress=missingIncludeSystem --include=test/cppcheck-macros.h -I. \
-	    services overlayd cli test/helpers
+	    services overlayd kvsd cli test/helpers
 
 clean:
 	rm -f $(PROGRAMS) $(UNIT_TESTS) $(HELPERS) $(BENCHES) $(FUZZERS) $(LIBFX) .build-flags

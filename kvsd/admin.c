@@ -1,0 +1,308 @@
+/* admin.c - namespaces, statistics and the purge of old jobs' data.
+ *
+ * Namespace creation and removal are database statements answered from their result; the
+ * copy in memory (ns.c) changes only once the database has. kvs.job-purge runs
+ * kvs_job_purge() (schema.c); with the kvs group's purge-age-limit or purge-num-limit set,
+ * the same purge runs every minute by itself and logs what it removed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "kvsd/kvsd.h"
+
+#define PURGE_INTERVAL 60.0
+
+struct pending {
+    struct fx_msg *req;
+    char ns[KVS_NS_MAX + 1];
+    uint32_t owner;
+};
+
+static void pending_destroy (struct pending *pd)
+{
+    if (pd) {
+        fx_msg_destroy (pd->req);
+        free (pd);
+    }
+}
+
+static struct pending *pending_create (const struct fx_msg *req, const char *ns, uint32_t owner)
+{
+    struct pending *pd = calloc (1, sizeof (*pd));
+
+    if (!pd || !(pd->req = fx_msg_copy (req))) {
+        free (pd);
+        return NULL;
+    }
+    snprintf (pd->ns, sizeof (pd->ns), "%s", ns);
+    pd->owner = owner;
+    return pd;
+}
+
+/* Send stmt for req; cb gets a struct pending.  Errors are answered here. */
+static void admin_query (struct kvsd *kd, const struct fx_msg *req, const char *ns, uint32_t owner,
+                         const char *stmt, int n, const char *const params[], db_result_f cb)
+{
+    struct pending *pd = pending_create (req, ns, owner);
+
+    if (!pd) {
+        kvsd_respond_error (kd, req, ENOMEM, "kvs: out of memory");
+        return;
+    }
+    if (db_query (kd->db, stmt, n, params, cb, pd) < 0) {
+        kvsd_respond_error (kd, req, EAGAIN, "%s", db_unavailable (kd->db));
+        pending_destroy (pd);
+    }
+}
+
+static void created_cb (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
+{
+    struct pending *pd = arg;
+
+    (void) res;
+    if (err && err->errnum == EEXIST)
+        fx_respond_error (kd->peer, pd->req, EEXIST, "%s: namespace exists", pd->ns);
+    else if (err)
+        fx_respond_error (kd->peer, pd->req, err->errnum, "%s", err->text);
+    else if (!ns_add (kd, pd->ns, pd->owner, 0))
+        fx_respond_error (kd->peer, pd->req, ENOMEM, "kvs: out of memory");
+    else
+        fx_respond (kd->peer, pd->req, NULL);
+    pending_destroy (pd);
+}
+
+static void ns_create_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
+{
+    struct kvsd *kd = arg;
+    const char *name;
+    json_int_t owner = req->userid;
+    char sowner[16];
+    json_t *in;
+
+    (void) p;
+    if (!(in = fx_msg_json (req, NULL)) ||
+        json_unpack_ex (in, NULL, JSON_STRICT, "{s:s s?I}", "namespace", &name, "owner", &owner) <
+            0 ||
+        owner < 0 || owner > UINT32_MAX - 1) {
+        kvsd_respond_error (kd, req, EPROTO,
+                            "kvs.namespace-create: expected {\"namespace\", \"owner\"?: uid}");
+        return;
+    }
+    if (!ns_name_valid (name)) {
+        kvsd_respond_error (kd, req, EINVAL, "invalid namespace name '%.100s'", name);
+        return;
+    }
+    if (ns_lookup (kd, name)) {
+        kvsd_respond_error (kd, req, EEXIST, "%s: namespace exists", name);
+        return;
+    }
+    snprintf (sowner, sizeof (sowner), "%lld", (long long) owner);
+    admin_query (kd, req, name, (uint32_t) owner, "ns-create", 2,
+                 (const char *const[]){name, sowner}, created_cb);
+}
+
+static void removed_cb (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
+{
+    struct pending *pd = arg;
+
+    (void) res;
+    if (err)
+        fx_respond_error (kd->peer, pd->req, err->errnum, "%s", err->text);
+    else {
+        ns_remove (kd, pd->ns);
+        fx_respond (kd->peer, pd->req, NULL);
+    }
+    pending_destroy (pd);
+}
+
+static void ns_remove_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
+{
+    struct kvsd *kd = arg;
+    const char *name;
+    json_t *in;
+
+    (void) p;
+    if (!(in = fx_msg_json (req, NULL)) ||
+        json_unpack_ex (in, NULL, JSON_STRICT, "{s:s}", "namespace", &name) < 0) {
+        kvsd_respond_error (kd, req, EPROTO, "kvs.namespace-remove: expected {\"namespace\"}");
+        return;
+    }
+    if (strcmp (name, "primary") == 0) {
+        kvsd_respond_error (kd, req, EINVAL, "primary: the primary namespace cannot be removed");
+        return;
+    }
+    if (!ns_lookup (kd, name)) {
+        kvsd_respond_error (kd, req, ENOENT, "%.100s: No such namespace", name);
+        return;
+    }
+    admin_query (kd, req, name, 0, "ns-remove", 1, (const char *const[]){name}, removed_cb);
+}
+
+static void ns_list_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
+{
+    struct kvsd *kd = arg;
+    json_t *list = json_array (), *o;
+    struct ns *ns;
+    size_t pos = 0;
+
+    while (list && (ns = fx_strmap_next (kd->namespaces, &pos, NULL))) {
+        if (!(req->rolemask & FX_ROLE_OWNER) && ns->owner != req->userid)
+            continue;
+        json_array_append_new (list, json_pack ("{s:s s:I s:I}", "name", ns->name, "owner",
+                                                (json_int_t) ns->owner, "version",
+                                                (json_int_t) ns->version));
+    }
+    o = json_pack ("{s:o}", "namespaces", list);
+    fx_respond (p, req, o);
+    json_decref (o);
+}
+
+static void passthrough_cb (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
+{
+    struct pending *pd = arg;
+    json_t *o;
+
+    if (err)
+        fx_respond_error (kd->peer, pd->req, err->errnum, "%s", err->text);
+    else if (!(o = json_loads (PQgetvalue (res, 0, 0), 0, NULL)))
+        fx_respond_error (kd->peer, pd->req, EIO, "kvs: unexpected answer from the database");
+    else {
+        fx_respond (kd->peer, pd->req, o);
+        json_decref (o);
+    }
+    pending_destroy (pd);
+}
+
+static void stats_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
+{
+    (void) p;
+    admin_query (arg, req, "primary", 0, "stats", 0, NULL, passthrough_cb);
+}
+
+/* The purge's answer: tell the watches of removed jobs, drop "keys" from what the client
+ * sees (it can be long). */
+static void purged (struct kvsd *kd, json_t *o)
+{
+    struct ns *ns = ns_lookup (kd, "primary");
+    json_t *keys = json_object_get (o, "keys"), *k;
+    size_t i;
+
+    json_array_foreach (keys, i, k)
+    {
+        if (ns)
+            watch_removed (kd, ns, json_string_value (k));
+    }
+    if (ns && json_array_size (keys) > 0)
+        ns->version++;
+    json_object_del (o, "keys");
+}
+
+static void purge_done_cb (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
+{
+    struct pending *pd = arg;
+    json_t *o;
+
+    if (err)
+        fx_respond_error (kd->peer, pd->req, err->errnum, "%s", err->text);
+    else if (!(o = json_loads (PQgetvalue (res, 0, 0), 0, NULL)))
+        fx_respond_error (kd->peer, pd->req, EIO, "kvs: unexpected answer from the database");
+    else {
+        purged (kd, o);
+        fx_respond (kd->peer, pd->req, o);
+        json_decref (o);
+    }
+    pending_destroy (pd);
+}
+
+static int purge_params (double age, json_int_t num, int force, char *sage, char *snum,
+                         const char *params[3])
+{
+    snprintf (sage, 32, "%.6f", age);
+    snprintf (snum, 32, "%lld", (long long) num);
+    params[0] = age >= 0 ? sage : NULL; /* NULL is SQL NULL: no limit */
+    params[1] = num >= 0 ? snum : NULL;
+    params[2] = force ? "true" : "false";
+    return 3;
+}
+
+static void job_purge_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
+{
+    struct kvsd *kd = arg;
+    double age = -1;
+    json_int_t num = -1;
+    int force = 0;
+    char sage[32], snum[32];
+    const char *params[3];
+    json_t *in;
+
+    (void) p;
+    if (!(in = fx_msg_json (req, NULL)) ||
+        json_unpack_ex (in, NULL, JSON_STRICT, "{s?F s?I s?b}", "age-limit", &age, "num-limit",
+                        &num, "force", &force) < 0 ||
+        num > INT32_MAX) {
+        kvsd_respond_error (kd, req, EPROTO,
+                            "kvs.job-purge: expected {\"age-limit\"?: seconds, "
+                            "\"num-limit\"?: count, \"force\"?: bool}");
+        return;
+    }
+    if (age < 0 && num < 0) {
+        kvsd_respond_error (kd, req, EINVAL, "give an age limit, a number limit or both");
+        return;
+    }
+    purge_params (age, num, force, sage, snum, params);
+    admin_query (kd, req, "primary", 0, "purge", 3, params, purge_done_cb);
+}
+
+static void auto_purge_done (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
+{
+    json_t *o;
+    json_int_t jobs = 0, entries = 0, bytes = 0;
+
+    (void) arg;
+    if (err) {
+        if (err->errnum != EAGAIN)
+            fx_log (kd->peer, LOG_ERR, "automatic purge failed: %s", err->text);
+        return;
+    }
+    if (!(o = json_loads (PQgetvalue (res, 0, 0), 0, NULL)))
+        return;
+    purged (kd, o);
+    json_unpack (o, "{s:I s:I s:I}", "jobs", &jobs, "entries", &entries, "bytes", &bytes);
+    if (jobs > 0)
+        fx_log (kd->peer, LOG_INFO, "purged %lld inactive jobs (%lld entries, %lld bytes)",
+                (long long) jobs, (long long) entries, (long long) bytes);
+    json_decref (o);
+}
+
+static void purge_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct kvsd *kd = w->data;
+    char sage[32], snum[32];
+    const char *params[3];
+
+    (void) loop;
+    (void) revents;
+    if (kd->purge_age < 0 && kd->purge_num < 0)
+        return;
+    purge_params (kd->purge_age, kd->purge_num, 1, sage, snum, params);
+    if (db_ready (kd->db))
+        db_query (kd->db, "purge", 3, params, auto_purge_done, NULL);
+}
+
+void admin_purge_start (struct kvsd *kd)
+{
+    ev_timer_init (&kd->purge_timer, purge_timer_cb, PURGE_INTERVAL, PURGE_INTERVAL);
+    kd->purge_timer.data = kd;
+    ev_timer_start (kd->loop, &kd->purge_timer);
+}
+
+const struct fx_handler admin_handlers[] = {
+    {"kvs.namespace-create", ns_create_cb, FX_ROLE_OWNER},
+    {"kvs.namespace-remove", ns_remove_cb, FX_ROLE_OWNER},
+    {"kvs.namespace-list", ns_list_cb, FX_ROLE_ALL},
+    {"kvs.stats", stats_cb, FX_ROLE_OWNER},
+    {"kvs.job-purge", job_purge_cb, FX_ROLE_OWNER},
+    {NULL, NULL, 0},
+};
