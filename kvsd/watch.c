@@ -272,9 +272,11 @@ static void watch_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     load (kd, w);
 }
 
+/* The route stack, stamped by the routers, names the requester's connection; a cancel from
+ * its router (the requester gone, see doc/protocol.md) carries the same stack. */
 static int same_sender (const struct fx_msg *a, const struct fx_msg *b)
 {
-    if (a->nroutes != b->nroutes || a->userid != b->userid)
+    if (a->nroutes != b->nroutes)
         return 0;
     for (int i = 0; i < a->nroutes; i++) {
         if (a->route[i].rank != b->route[i].rank || a->route[i].peer != b->route[i].peer)

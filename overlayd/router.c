@@ -279,12 +279,14 @@ void router_forward (struct overlayd *od, struct fx_msg *msg, uint32_t to)
         router_respond (od, msg, EHOSTUNREACH, why[0] ? why : "the route is down", NULL);
 }
 
-static void route_request (struct overlayd *od, struct conn *c, struct fx_msg *msg)
+/* Route a request that entered this rank from connection `from`. */
+static void route_request_from (struct overlayd *od, uint32_t from, struct fx_msg *msg)
 {
     uint32_t nodeid = fx_msg_nodeid (msg);
 
-    if (fx_msg_route_push (msg, od->rank, c->id) < 0) {
-        throttled_log (od, "request %s from %s: route too long", msg->topic, c->name);
+    if (fx_msg_route_push (msg, od->rank, from) < 0) {
+        throttled_log (od, "request %s from %s: route too long", msg->topic,
+                       router_conn_name (od, from));
         return;
     }
     if (nodeid == FX_NODEID_UPSTREAM) {
@@ -307,6 +309,38 @@ static void route_request (struct overlayd *od, struct conn *c, struct fx_msg *m
         router_forward (od, msg, nodeid);
 }
 
+static void route_request (struct overlayd *od, struct conn *c, struct fx_msg *msg)
+{
+    route_request_from (od, c->id, msg);
+}
+
+/* A streaming response reached this rank for a requester that has gone.  Only this router
+ * knows it (router.disconnect is local), so it cancels the stream on the requester's
+ * behalf, SERVICE.cancel {"matchtag"} with the requester's own hop: the service (a kvs
+ * watch held on rank 0 for a client of rank 5) can then free it. */
+static void cancel_orphan (struct overlayd *od, const struct fx_msg *rsp, uint32_t peer)
+{
+    char topic[FX_MSG_TOPIC_MAX + 1];
+    struct fx_msg *req;
+    json_t *o;
+
+    if (!(rsp->flags & FX_MSGFLAG_STREAMING) || fx_msg_errnum (rsp) != 0
+        || strcspn (rsp->topic, ".") + 8 > FX_MSG_TOPIC_MAX)
+        return;
+    snprintf (topic, sizeof (topic), "%.*s.cancel", (int) strcspn (rsp->topic, "."), rsp->topic);
+    if (!(o = json_pack ("{s:I}", "matchtag", (json_int_t) fx_msg_matchtag (rsp))))
+        return;
+    if ((req = fx_msg_create (FX_MSG_REQUEST, topic, o))) {
+        req->flags |= FX_MSGFLAG_NORESPONSE;
+        req->aux1 = FX_NODEID_ANY;
+        req->userid = od->owner;
+        req->rolemask = FX_ROLE_OWNER;
+        route_request_from (od, peer, req);
+        fx_msg_destroy (req);
+    }
+    json_decref (o);
+}
+
 static void route_response (struct overlayd *od, struct conn *c, struct fx_msg *msg)
 {
     struct fx_route hop;
@@ -314,7 +348,8 @@ static void route_response (struct overlayd *od, struct conn *c, struct fx_msg *
     conn_pending_done (c, msg);
     if (fx_msg_route_pop (msg, &hop) < 0 || hop.rank != od->rank)
         return; /* no route back: drop */
-    router_send_conn (od, hop.peer, msg);
+    if (router_send_conn (od, hop.peer, msg) < 0 && errno == ENOENT)
+        cancel_orphan (od, msg, hop.peer);
 }
 
 static int sub_match (const struct conn *c, const char *topic)
