@@ -165,7 +165,7 @@ void kvs_print_events (const json_t *events, enum kvs_evfmt fmt)
 static void check_eventlog (const char *key, const json_t *entry)
 {
     if (strcmp (kvs_entry_type (entry), "eventlog") != 0)
-        kvs_die ("%s: not an eventlog", key);
+        kvs_die ("%s: Not an eventlog", key);
 }
 
 void kvs_eventlog_pages (struct kvs *k, const char *key, json_t *entry, enum kvs_evfmt fmt)
@@ -203,7 +203,7 @@ static int evget_cb (json_t *entry, void *arg)
     size_t i;
 
     if (strcmp (kvs_entry_type (entry), "eventlog") != 0) {
-        fprintf (stderr, "flux-kvs: %s: not an eventlog\n", g->key);
+        fprintf (stderr, "flux-kvs: %s: Not an eventlog\n", g->key);
         return -1;
     }
     json_array_foreach (json_object_get (entry, "events"), i, ev) {
@@ -302,7 +302,7 @@ static int waitev_cb (json_t *entry, void *arg)
     size_t i;
 
     if (strcmp (kvs_entry_type (entry), "eventlog") != 0) {
-        fprintf (stderr, "flux-kvs: %s: not an eventlog\n", we->key);
+        fprintf (stderr, "flux-kvs: %s: Not an eventlog\n", we->key);
         return -1;
     }
     json_array_foreach (json_object_get (entry, "events"), i, ev) {
