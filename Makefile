@@ -99,6 +99,8 @@ cli/flux-kvs: cli/flux-kvs.o $(patsubst %.c,%.o,$(wildcard cli/kvs-*.c)) $(LIBFX
 OVERLAYD_LIB_OBJ := $(filter-out overlayd/main.o,$(patsubst %.c,%.o,$(wildcard overlayd/*.c)))
 UNIT_EXTRA_peer  := $(OVERLAYD_LIB_OBJ)
 test/unit/check_peer: $(OVERLAYD_LIB_OBJ)
+UNIT_EXTRA_kvs   := kvsd/schema.o kvsd/key.o
+test/unit/check_kvs: kvsd/schema.o kvsd/key.o
 
 test/unit/check_%: test/unit/check_%.o $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_EXTRA_$*) $(LIBFX) $(CHECK_LIBS) $(LDLIBS)
