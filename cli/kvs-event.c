@@ -277,8 +277,11 @@ static int cmd_append (struct kvs *k, int argc, char **argv)
     if (timestamp > 0)
         json_object_set_new (event, "timestamp", json_real (timestamp));
     if (argc - optind == 3) {
-        if (!(context = json_loads (argv[optind + 2], 0, NULL)) || !json_is_object (context))
+        if (!(context = json_loads (argv[optind + 2], 0, NULL)) || !json_is_object (context)) {
+            json_decref (context);
+            json_decref (event);
             kvs_die ("%s: the context is not a JSON object", argv[optind + 2]);
+        }
         json_object_set_new (event, "context", context);
     }
     kvs_commit (k, kvs_oom (json_pack ("[{s:s s:s s:o}]", "op", "append", "key", argv[optind],
