@@ -274,7 +274,7 @@ static void log_reason (const char *path, off_t off, char *buf, size_t len)
 }
 
 /* Fork and exec argv as the cluster's account, in a new session, with stdout and stderr on
- * logfd; it gets SIGTERM when we die.  Callers are single-threaded (initgroups after fork).
+ * logfd; it gets SIGINT when we die.  Callers are single-threaded (initgroups after fork).
  * Returns the child's pid, or -1 with errno. */
 static pid_t spawn_as (const struct fx_pgcluster *c, const char *const argv[], int logfd)
 {
@@ -300,8 +300,9 @@ static pid_t spawn_as (const struct fx_pgcluster *c, const char *const argv[], i
         fprintf (stderr, "cannot run as %s: %s\n", c->user, strerror (errno));
         _exit (127);
     }
-    /* After the change of uid, which clears it; the parent may have died in between. */
-    if (prctl (PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid () != parent)
+    /* After the change of uid, which clears it; the parent may have died in between.
+     * SIGINT is PostgreSQL's fast shutdown: SIGTERM would wait for clients to go. */
+    if (prctl (PR_SET_PDEATHSIG, SIGINT) < 0 || getppid () != parent)
         _exit (127);
     execv (argv[0], (char *const *) argv);
     fprintf (stderr, "%s: %s\n", argv[0], strerror (errno));
@@ -510,10 +511,12 @@ static int datadir_from_template (struct fx_pgcluster *c, int tfd, struct fx_err
     return 0;
 }
 
-/* The pid in DATADIR/postmaster.pid, or 0. */
-static pid_t pidfile_pid (const struct fx_pgcluster *c)
+/* The pid in DATADIR/postmaster.pid, or 0; with ready set, only once the server has marked
+ * itself ready to accept connections there (line 8, as pg_ctl reads it).  Waiting for that
+ * keeps the log free of "the database system is starting up" from early connections. */
+static pid_t pidfile_pid (const struct fx_pgcluster *c, int ready)
 {
-    char path[PATH_MAX + 32];
+    char path[PATH_MAX + 32], line[128] = "";
     long pid = 0;
     FILE *f;
 
@@ -522,8 +525,10 @@ static pid_t pidfile_pid (const struct fx_pgcluster *c)
         return 0;
     if (fscanf (f, "%ld", &pid) != 1 || pid <= 0 || pid > INT32_MAX)
         pid = 0;
+    for (int i = 1; ready && i <= 8 && fgets (line, sizeof (line), f); i++)
+        ;
     fclose (f);
-    return (pid_t) pid;
+    return !ready || strncmp (line, "ready", 5) == 0 ? (pid_t) pid : 0;
 }
 
 /* The state of process pid from /proc/PID/stat ('R', 'S'...), 0 when it is not running (no
@@ -564,7 +569,7 @@ static int is_postgres (pid_t pid)
 static void remove_stale_pidfile (const struct fx_pgcluster *c)
 {
     char path[PATH_MAX + 32];
-    pid_t pid = pidfile_pid (c);
+    pid_t pid = pidfile_pid (c, 0);
 
     snprintf (path, sizeof (path), "%s/postmaster.pid", c->datadir);
     if (pid > 0 && !is_postgres (pid))
@@ -711,7 +716,8 @@ int fx_pgcluster_wait (struct fx_pgcluster *c, struct fx_error *err)
             errno = ECHILD;
             return errprintf (err, "postgres %s: %s", how, reason);
         }
-        if (access (sock, F_OK) == 0 && PQping (c->dsn) == PQPING_OK)
+        if (pidfile_pid (c, 1) == c->pid && access (sock, F_OK) == 0 &&
+            PQping (c->dsn) == PQPING_OK)
             c->ready = 1;
         else if (now () > deadline) {
             log_reason (c->log, c->log_start, reason, sizeof (reason));
@@ -804,7 +810,7 @@ void fx_pgcluster_stop (struct fx_pgcluster *c)
     if (c->pid > 0)
         stop_pid (c->pid);
     /* A server restarted behind our back (pg_ctl restart) is not the one we forked. */
-    if ((pid = pidfile_pid (c)) > 0 && pid != c->pid && is_postgres (pid))
+    if ((pid = pidfile_pid (c, 0)) > 0 && pid != c->pid && is_postgres (pid))
         stop_pid (pid);
     free (c);
     errno = saved_errno;

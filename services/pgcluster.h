@@ -6,8 +6,8 @@
  * a unix socket in SOCKDIR (no tcp), with local trust authentication: SOCKDIR is mode 0700,
  * and that is the protection.  Called as root, the cluster runs as the `postgres` account
  * (`nobody` when there is none), which owns DATADIR and SOCKDIR, since PostgreSQL refuses
- * to run as root.  The server dies with its parent (PR_SET_PDEATHSIG).  doc/decisions.md
- * explains the choices.
+ * to run as root.  The server dies with its parent (PR_SET_PDEATHSIG with SIGINT, a fast
+ * shutdown).  doc/decisions.md explains the choices.
  */
 #ifndef FX_PGCLUSTER_H
 #define FX_PGCLUSTER_H
@@ -29,10 +29,10 @@ struct fx_pgcluster;
 struct fx_pgcluster *fx_pgcluster_spawn (const char *datadir, const char *sockdir, const char *log,
                                          struct fx_error *err);
 
-/* Wait (at most 30 s) until the server accepts connections: its socket exists and PQping()
- * answers PQPING_OK.  Returns 0, or -1 with one line in err ("postgres exited with status 1:
- * <its last FATAL line>", "postgres is not ready after 30 s"); the caller then calls
- * fx_pgcluster_stop().  Calling it again once ready returns 0 at once. */
+/* Wait (at most 30 s) until the server accepts connections: postmaster.pid says "ready",
+ * its socket exists and PQping() answers PQPING_OK.  Returns 0, or -1 with one line in err
+ * ("postgres exited with status 1: <its last FATAL line>", "postgres is not ready after
+ * 30 s"); the caller then calls fx_pgcluster_stop().  Once ready, it returns 0 at once. */
 int fx_pgcluster_wait (struct fx_pgcluster *c, struct fx_error *err);
 
 /* fx_pgcluster_spawn() then fx_pgcluster_wait(): a running cluster, or NULL with errno and
