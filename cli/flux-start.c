@@ -10,6 +10,11 @@
  * Daemons run in their own session so that a ^C at the terminal reaches only COMMAND.
  * Their stderr goes to RUNDIR/rank-N/DAEMON.log; a daemon that fails to start has the end of
  * its log printed.
+ *
+ * Unless the configuration names a database (kvs.dsn), kvsd gets a private PostgreSQL
+ * (services/pgcluster.c), started first and waited for only before kvsd and COMMAND, so that
+ * it comes up while munged and the other daemons do.  It is stopped after the daemons and
+ * before munged, and never restarted: kvsd reports the database unavailable.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -34,9 +39,11 @@
 #include <unistd.h>
 
 #include "services/cert.h"
+#include "services/conf.h"
 #include "services/fsd.h"
 #include "services/hostlist.h"
 #include "services/paths.h"
+#include "services/pgcluster.h"
 #include "services/topo.h"
 
 #define START_TIMEOUT 15.0 /* seconds for a daemon to become ready */
@@ -108,6 +115,8 @@ struct start {
     struct proc *procs; /* size * NDAEMONS of them */
     int nprocs;
     pid_t munged_pid;
+    struct fx_pgcluster *pg; /* the private PostgreSQL, when kvs.dsn is not configured */
+    char *dsn;               /* kvs.dsn or pg's: kvsd's --dsn, the command's FLUX_KVS_DSN */
 };
 
 static void vwarn (const char *fmt, va_list ap)
@@ -310,6 +319,74 @@ static void start_munged (struct start *st)
     st->munge_socket = st->munge_sock;
 }
 
+/* The configuration's kvs.dsn, if it names one.  A configuration that does not load stops
+ * us here, before anything is started, with the loader's "FILE:LINE: message". */
+static void load_dsn (struct start *st)
+{
+    struct fx_error err = {""};
+    json_t *conf, *dsn;
+
+    if (!st->config_dir[0])
+        return;
+    if (!(conf = fx_conf_load (st->config_dir, &fx_conf_schema_system, &err)))
+        die ("%s", err.text);
+    if ((dsn = fx_conf_get (conf, "kvs.dsn")) && json_is_string (dsn)
+        && !(st->dsn = strdup (json_string_value (dsn))))
+        die ("out of memory");
+    json_decref (conf);
+}
+
+/* Fork the private PostgreSQL: its data in STATE-DIR/postgres (kept across runs) or
+ * RUNDIR/postgres, its socket in RUNDIR/pg, its log in RUNDIR/postgres.log.  When we are
+ * root it runs as the postgres account, which must be able to reach the state directory. */
+static void start_postgres (struct start *st)
+{
+    struct fx_error err = {""};
+    char data[PATH_MAX], sock[200], log[200];
+
+    if (st->dsn)
+        return;
+    if (st->state_dir && geteuid () == 0 && chmod (st->state_dir, 0711) < 0)
+        fail (st, "%s: %s", st->state_dir, strerror (errno));
+    snprintf (data, sizeof (data), "%s/postgres", st->state_dir ? st->state_dir : st->rundir);
+    snprintf (sock, sizeof (sock), "%s/pg", st->rundir);
+    snprintf (log, sizeof (log), "%s/postgres.log", st->rundir);
+    if (!(st->pg = fx_pgcluster_spawn (data, sock, log, &err))) {
+        print_log_tail (log);
+        fail (st, "%s", err.text);
+    }
+    if (!(st->dsn = strdup (fx_pgcluster_dsn (st->pg))))
+        fail (st, "out of memory");
+}
+
+/* Wait until the private PostgreSQL accepts connections (at once when it already does, or
+ * when there is none). */
+static void wait_postgres (struct start *st)
+{
+    struct fx_error err = {""};
+
+    if (st->pg && fx_pgcluster_wait (st->pg, &err) < 0) {
+        print_log_tail (fx_pgcluster_log (st->pg));
+        fail (st, "%s", err.text);
+    }
+}
+
+/* A child that is not a daemon was reaped: munged's first process, an orphan we adopted as
+ * subreaper, or the postmaster, which is not restarted (kvsd reports the database
+ * unavailable) and is reported when report is set. */
+static void reaped_other (struct start *st, pid_t pid, int status, int report)
+{
+    if (!st->pg || pid != fx_pgcluster_pid (st->pg))
+        return;
+    fx_pgcluster_reaped (st->pg, status);
+    if (!report)
+        return;
+    fprintf (stderr, "flux-start: postgres (pid %d) exited (%s %d); not restarted:\n", (int) pid,
+             WIFSIGNALED (status) ? "signal" : "status",
+             WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status));
+    print_log_tail (fx_pgcluster_log (st->pg));
+}
+
 static void open_notify_socket (struct start *st)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -391,6 +468,7 @@ static void wait_ready (struct start *st, int first)
                 p->pid = 0;
                 fail (st, "giving up");
             }
+            reaped_other (st, pid, status, 0); /* wait_postgres() says why */
         }
     }
     free (ready);
@@ -504,6 +582,8 @@ static void start_daemons (struct start *st, struct fx_hostlist *hosts)
         int first = st->nprocs;
         if (fx_path_daemon (daemons[d].name, path, sizeof (path)) < 0 || access (path, X_OK) < 0)
             fail (st, "cannot find flux-%s (looked for %s)", daemons[d].name, path);
+        if (strcmp (daemons[d].name, "kvsd") == 0)
+            wait_postgres (st);
         for (int r = 0; r < st->size && !(daemons[d].rank0_only && r > 0); r++) {
             struct proc *p = &st->procs[st->nprocs++];
             int n = 0;
@@ -515,6 +595,8 @@ static void start_daemons (struct start *st, struct fx_hostlist *hosts)
                 p->argv[n++] = strdup_printf ("--hostname=%s", fx_hostlist_nth (hosts, r));
             if (strcmp (daemons[d].name, "overlayd") == 0 && st->size > 1)
                 overlay_args (st, topo, r, ports, p->argv, &n);
+            if (strcmp (daemons[d].name, "kvsd") == 0 && st->dsn)
+                p->argv[n++] = strdup_printf ("--dsn=%s", st->dsn);
             snprintf (p->name, sizeof (p->name), "flux-%s rank %d", daemons[d].name, r);
             p->level = fx_topo_level (topo, r);
             snprintf (p->log, sizeof (p->log), "%s/%s.log", dir, daemons[d].name);
@@ -570,6 +652,8 @@ static int stop_level (struct start *st, int level)
         }
         else if (pid == st->munged_pid)
             st->munged_pid = 0;
+        else
+            reaped_other (st, pid, status, 0);
     }
     for (int i = 0; i < st->nprocs; i++) {
         if ((p = &st->procs[i])->pid <= 0 || p->level != level)
@@ -584,8 +668,8 @@ static int stop_level (struct start *st, int level)
 }
 
 /* Stop everything: the deepest ranks first, a whole level at a time, so that each rank
- * sees its children leave (offline) before it goes; then munged.  Returns the number of
- * daemons that did not exit cleanly. */
+ * sees its children leave (offline) before it goes; then PostgreSQL, then munged.  Returns
+ * the number of daemons that did not exit cleanly. */
 static int stop_all (struct start *st)
 {
     double deadline;
@@ -597,6 +681,8 @@ static int stop_all (struct start *st)
     }
     for (int level = maxlevel; level >= 0; level--)
         failed += stop_level (st, level);
+    fx_pgcluster_stop (st->pg);
+    st->pg = NULL;
     if (st->munged_pid > 0) {
         kill (st->munged_pid, SIGTERM);
         deadline = now () + STOP_TIMEOUT;
@@ -658,8 +744,10 @@ static int supervise (struct start *st, pid_t command)
         }
         if (pid == command)
             return status;
-        if (!(p = proc_by_pid (st, pid)))
-            continue; /* munged's first process, or an orphan we adopted */
+        if (!(p = proc_by_pid (st, pid))) {
+            reaped_other (st, pid, status, 1);
+            continue;
+        }
         check_exit (p, status);
         p->pid = 0;
         if (WIFEXITED (status) && (WEXITSTATUS (status) == 0 || WEXITSTATUS (status) == 42))
@@ -697,6 +785,8 @@ static int run_command (struct start *st)
 
     setenv ("FLUX_URI", st->uri, 1);
     setenv ("FLUX_MUNGE_SOCKET", st->munge_socket, 1);
+    if (st->dsn)
+        setenv ("FLUX_KVS_DSN", st->dsn, 1);
     sigaction (SIGINT, &ign, &oldint);
     sigaction (SIGQUIT, &ign, &oldquit);
     sigaction (SIGTERM, &fwd, &oldterm);
@@ -751,11 +841,14 @@ int main (int argc, char **argv)
     if (!(st.procs = calloc ((size_t) st.size * NDAEMONS, sizeof (struct proc))))
         die ("out of memory");
     prctl (PR_SET_CHILD_SUBREAPER, 1);
+    load_dsn (&st);
     make_rundir (&st);
+    start_postgres (&st);
     if (!st.munge_socket || !*st.munge_socket)
         start_munged (&st);
     open_notify_socket (&st);
     start_daemons (&st, hosts);
+    wait_postgres (&st);
     /* Nobody reads notifications from now on: close the socket, so that a daemon's later
      * sd_notify (STOPPING=1, a restarted daemon's READY=1) fails at once instead of
      * blocking on a full socket buffer. */
@@ -772,5 +865,6 @@ int main (int argc, char **argv)
             free (st.procs[i].argv[j]);
     }
     free (st.procs);
+    free (st.dsn);
     return rc;
 }
