@@ -83,7 +83,7 @@ static int find_server (struct fx_pgcluster *c, struct fx_error *err)
             snprintf (path, sizeof (path), "%s/%s/bin/postgres", PG_LIBDIR, v) <
                 (int) sizeof (path) &&
             access (path, X_OK) == 0 && strlen (v) < sizeof (c->version)) {
-            snprintf (c->version, sizeof (c->version), "%s", v);
+            memcpy (c->version, v, strlen (v) + 1);
             snprintf (c->bindir, sizeof (c->bindir), "%s/%s/bin", PG_LIBDIR, v);
         }
         free (names[i]);
@@ -166,7 +166,7 @@ static int set_paths (struct fx_pgcluster *c, const char *datadir, const char *s
         return errprintf (err, "%s: path too long for a unix socket (at most %zu characters)", sock,
                           SUN_PATH_LEN - 2 - strlen (PG_SOCKET_NAME));
     }
-    snprintf (c->sockdir, sizeof (c->sockdir), "%s", sock);
+    memcpy (c->sockdir, sock, strlen (sock) + 1);
     if (log && abspath (c->log, sizeof (c->log), log, err) < 0)
         return -1;
     if (!log && snprintf (c->log, sizeof (c->log), "%s.log", c->datadir) >= (int) sizeof (c->log)) {
