@@ -32,6 +32,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -82,6 +83,7 @@ static const struct daemon {
     int rank0_only;
 } daemons[] = {
     {"overlayd", 0},
+    {"kvsd", 1},
 };
 #define NDAEMONS ((int) (sizeof (daemons) / sizeof (daemons[0])))
 
@@ -94,7 +96,7 @@ struct proc {
     char log[256];
     char *argv[MAX_ARGS]; /* owned, for restarts */
     int restarts;
-    int level;            /* its rank's depth in the tree: stopped deepest first */
+    int stage;            /* stop order, highest first: deepest rank, then last daemon */
 };
 
 struct start {
@@ -117,6 +119,7 @@ struct start {
     pid_t munged_pid;
     struct fx_pgcluster *pg; /* the private PostgreSQL, when kvs.dsn is not configured */
     char *dsn;               /* kvs.dsn or pg's: kvsd's --dsn, the command's FLUX_KVS_DSN */
+    char pg_scratch[64];     /* a throwaway cluster's directory on tmpfs, removed at the end */
 };
 
 static void vwarn (const char *fmt, va_list ap)
@@ -336,6 +339,28 @@ static void load_dsn (struct start *st)
     json_decref (conf);
 }
 
+/* A throwaway cluster goes on tmpfs when /dev/shm has room for several: a copy of the
+ * template is about 1,000 files, which cost up to a second to create on a disk file system
+ * that saw many recent deletions (ext4 skips recently freed inodes) and 30 ms on tmpfs.
+ * RUNDIR/postgres links to it, so that it is found where it would otherwise be. */
+static void scratch_datadir (struct start *st, char *data, size_t len)
+{
+    struct statvfs vfs;
+    char link[200];
+
+    if (statvfs ("/dev/shm", &vfs) < 0 || (double) vfs.f_bavail * vfs.f_frsize < 512e6)
+        return;
+    snprintf (st->pg_scratch, sizeof (st->pg_scratch), "/dev/shm/flux-pg-XXXXXX");
+    if (!mkdtemp (st->pg_scratch) || chmod (st->pg_scratch, 0711) < 0) {
+        st->pg_scratch[0] = '\0';
+        return;
+    }
+    snprintf (link, sizeof (link), "%s/postgres", st->rundir);
+    snprintf (data, len, "%s/postgres", st->pg_scratch);
+    if (symlink (data, link) < 0)
+        fail (st, "%s: %s", link, strerror (errno));
+}
+
 /* Fork the private PostgreSQL: its data in STATE-DIR/postgres (kept across runs) or
  * RUNDIR/postgres, its socket in RUNDIR/pg, its log in RUNDIR/postgres.log.  When we are
  * root it runs as the postgres account, which must be able to reach the state directory. */
@@ -349,6 +374,8 @@ static void start_postgres (struct start *st)
     if (st->state_dir && geteuid () == 0 && chmod (st->state_dir, 0711) < 0)
         fail (st, "%s: %s", st->state_dir, strerror (errno));
     snprintf (data, sizeof (data), "%s/postgres", st->state_dir ? st->state_dir : st->rundir);
+    if (!st->state_dir)
+        scratch_datadir (st, data, sizeof (data));
     snprintf (sock, sizeof (sock), "%s/pg", st->rundir);
     snprintf (log, sizeof (log), "%s/postgres.log", st->rundir);
     if (!(st->pg = fx_pgcluster_spawn (data, sock, log, &err))) {
@@ -598,7 +625,7 @@ static void start_daemons (struct start *st, struct fx_hostlist *hosts)
             if (strcmp (daemons[d].name, "kvsd") == 0 && st->dsn)
                 p->argv[n++] = strdup_printf ("--dsn=%s", st->dsn);
             snprintf (p->name, sizeof (p->name), "flux-%s rank %d", daemons[d].name, r);
-            p->level = fx_topo_level (topo, r);
+            p->stage = fx_topo_level (topo, r) * NDAEMONS + d;
             snprintf (p->log, sizeof (p->log), "%s/%s.log", dir, daemons[d].name);
             if ((p->pid = spawn ((const char *const *) p->argv, p->log, st->verbose)) < 0)
                 fail (st, "fork: %s", strerror (errno));
@@ -624,10 +651,10 @@ static int check_exit (const struct proc *p, int status)
     return 1;
 }
 
-/* Stop one tree level's processes: SIGTERM to all of them, then wait for them together;
+/* Stop one stage's processes: SIGTERM to all of them, then wait for them together;
  * any still running after STOP_TIMEOUT is killed.  Returns how many did not exit cleanly
  * (a rank that saw its parent go first exits 75: expected here). */
-static int stop_level (struct start *st, int level)
+static int stop_stage (struct start *st, int stage)
 {
     double deadline = now () + STOP_TIMEOUT;
     int status, failed = 0, running = 0;
@@ -636,7 +663,7 @@ static int stop_level (struct start *st, int level)
 
     for (int i = st->nprocs - 1; i >= 0; i--) {
         p = &st->procs[i];
-        if (p->level == level && p->pid > 0 && kill (p->pid, SIGTERM) == 0)
+        if (p->stage == stage && p->pid > 0 && kill (p->pid, SIGTERM) == 0)
             running++;
     }
     while (running > 0 && now () <= deadline) {
@@ -648,7 +675,7 @@ static int stop_level (struct start *st, int level)
             if (!(WIFEXITED (status) && WEXITSTATUS (status) == 75))
                 failed += check_exit (p, status);
             p->pid = 0;
-            running -= p->level == level;
+            running -= p->stage == stage;
         }
         else if (pid == st->munged_pid)
             st->munged_pid = 0;
@@ -656,7 +683,7 @@ static int stop_level (struct start *st, int level)
             reaped_other (st, pid, status, 0);
     }
     for (int i = 0; i < st->nprocs; i++) {
-        if ((p = &st->procs[i])->pid <= 0 || p->level != level)
+        if ((p = &st->procs[i])->pid <= 0 || p->stage != stage)
             continue;
         fprintf (stderr, "flux-start: %s did not stop, killing it\n", p->name);
         kill (p->pid, SIGKILL);
@@ -673,16 +700,20 @@ static int stop_level (struct start *st, int level)
 static int stop_all (struct start *st)
 {
     double deadline;
-    int status, failed = 0, maxlevel = 0;
+    int status, failed = 0, maxstage = 0;
 
     for (int i = 0; i < st->nprocs; i++) {
-        if (st->procs[i].level > maxlevel)
-            maxlevel = st->procs[i].level;
+        if (st->procs[i].stage > maxstage)
+            maxstage = st->procs[i].stage;
     }
-    for (int level = maxlevel; level >= 0; level--)
-        failed += stop_level (st, level);
+    for (int stage = maxstage; stage >= 0; stage--)
+        failed += stop_stage (st, stage);
     fx_pgcluster_stop (st->pg);
     st->pg = NULL;
+    if (st->pg_scratch[0]) {
+        nftw (st->pg_scratch, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+        st->pg_scratch[0] = '\0';
+    }
     if (st->munged_pid > 0) {
         kill (st->munged_pid, SIGTERM);
         deadline = now () + STOP_TIMEOUT;

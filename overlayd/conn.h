@@ -44,6 +44,7 @@ struct conn {
     int authed;           /* hello accepted */
     uint32_t userid, rolemask; /* LOCAL: stamped on everything it sends */
     char name[64];
+    pid_t pid;                 /* LOCAL: the pid its hello claimed (0: none) */
     ev_tstamp last_recv;
     ev_tstamp last_send;
     double lease;          /* LOCAL: told at hello; a reload changes only new connections' */

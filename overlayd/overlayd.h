@@ -86,7 +86,7 @@ int overlayd_config_apply (struct overlayd *od, json_t *config, struct fx_error 
 
 /* router.c */
 /* Why a connection is dropped (the metric label and log text are in router.c). */
-enum drop_reason { DROP_QUIET, DROP_LEASE, DROP_SLOW, DROP_REHELLO };
+enum drop_reason { DROP_QUIET, DROP_LEASE, DROP_SLOW, DROP_REHELLO, DROP_GONE };
 int router_start (struct overlayd *od, struct fx_error *err);
 void router_stop (struct overlayd *od);
 void router_set_lease (struct overlayd *od, double lease);
@@ -97,6 +97,8 @@ void router_dispatch (struct overlayd *od, struct conn *c, struct fx_msg *msg);
 int router_send (struct overlayd *od, struct conn *c, const struct fx_msg *msg);
 int router_send_conn (struct overlayd *od, uint32_t id, const struct fx_msg *msg);
 void router_conn_failed (struct overlayd *od, struct conn *c, enum drop_reason reason);
+/* Drop local connection id if the process its hello named has died; returns 1 if so. */
+int router_drop_if_gone (struct overlayd *od, uint32_t id);
 /* Route a response back along its route stack (pops this router's hop). */
 void router_respond (struct overlayd *od, const struct fx_msg *req, int errnum,
                      const char *errstr, const json_t *payload);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "overlayd/conn.h"
@@ -37,6 +38,7 @@ static const struct {
     [DROP_LEASE] = {"lease", "lease expired"},
     [DROP_SLOW] = {"slow", "not reading its messages (queue full)"},
     [DROP_REHELLO] = {"rehello", "said hello again"},
+    [DROP_GONE] = {"gone", "its process is gone (a restarted daemon took over its service)"},
 };
 
 static void conn_drop (struct overlayd *od, struct conn *c, enum drop_reason reason);
@@ -120,6 +122,39 @@ static void conn_drop (struct overlayd *od, struct conn *c, enum drop_reason rea
     }
 }
 
+/* A process that exited but was not reaped yet (a zombie) is not alive. */
+static int process_alive (pid_t pid)
+{
+    char path[64], buf[256], *paren;
+    FILE *f;
+    int alive = 1;
+
+    if (kill (pid, 0) < 0)
+        return errno != ESRCH;
+    snprintf (path, sizeof (path), "/proc/%d/stat", (int) pid);
+    if ((f = fopen (path, "r"))) {
+        if (fgets (buf, sizeof (buf), f) && (paren = strrchr (buf, ')')))
+            alive = paren[1] != ' ' || paren[2] != 'Z';
+        fclose (f);
+    }
+    return alive;
+}
+
+/* nanomsg does not say when a local peer's process dies: its connection lives until the
+ * lease expires.  A daemon restarted at once (systemd, flux start) would find its service
+ * still taken, and a stream would flow into the void; so a connection whose claimed pid no
+ * longer exists is dropped when another asks for its service or a stream answers it.
+ * Returns 1 when connection id was dropped. */
+int router_drop_if_gone (struct overlayd *od, uint32_t id)
+{
+    struct conn *c = fx_u32map_get (od->conns_by_id, id);
+
+    if (!c || c->kind != CONN_LOCAL || c->pid <= 0 || process_alive (c->pid))
+        return 0;
+    conn_drop (od, c, DROP_GONE);
+    return 1;
+}
+
 void router_conn_failed (struct overlayd *od, struct conn *c, enum drop_reason reason)
 {
     if (c->kind == CONN_LOCAL)
@@ -187,6 +222,7 @@ static void handle_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, stru
     uint32_t key = conn_pipe_key (hdr);
     struct conn *c = fx_u32map_get (od->conns_by_pipe, key);
     const char *cred = NULL, *name = "?";
+    int pid = 0;
     json_t *o;
 
     if (c) {
@@ -198,7 +234,7 @@ static void handle_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, stru
     c->pipe = key;
     c->hdr = *hdr;
     o = fx_msg_json (msg, NULL);
-    if (!o || json_unpack (o, "{s:s s?s}", "cred", &cred, "name", &name) < 0) {
+    if (!o || json_unpack (o, "{s:s s?s s?i}", "cred", &cred, "name", &name, "pid", &pid) < 0) {
         snprintf (c->name, sizeof (c->name), "?");
         if (fx_u32map_put (od->conns_by_pipe, key, c) < 0) {
             conn_destroy (c);
@@ -208,6 +244,7 @@ static void handle_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, stru
         return;
     }
     snprintf (c->name, sizeof (c->name), "%s", name);
+    c->pid = pid > 0 ? pid : 0;
     if (fx_u32map_put (od->conns_by_pipe, key, c) < 0) {
         conn_destroy (c);
         return;
@@ -348,6 +385,9 @@ static void route_response (struct overlayd *od, struct conn *c, struct fx_msg *
     conn_pending_done (c, msg);
     if (fx_msg_route_pop (msg, &hop) < 0 || hop.rank != od->rank)
         return; /* no route back: drop */
+    /* A stream may outlive its requester by a lease; a killed one is noticed here. */
+    if ((msg->flags & FX_MSGFLAG_STREAMING))
+        router_drop_if_gone (od, hop.peer);
     if (router_send_conn (od, hop.peer, msg) < 0 && errno == ENOENT)
         cancel_orphan (od, msg, hop.peer);
 }

@@ -104,12 +104,15 @@ static void service_add_cb (struct overlayd *od, struct fx_msg *msg, json_t *in)
 {
     const char *name;
     char why[300];
+    json_t *id;
 
     if (json_unpack (in, "{s:s !}", "name", &name) < 0 || !fx_msg_topic_valid (name)
         || strchr (name, '.')) {
         respond_error (od, msg, EPROTO, "service.add: expected {\"name\": service name}");
         return;
     }
+    if ((id = json_object_get (od->services, name)))
+        router_drop_if_gone (od, (uint32_t) json_integer_value (id));
     if (services_is_builtin (name) || json_object_get (od->services, name)) {
         snprintf (why, sizeof (why), "service '%s' is already registered", name);
         respond_error (od, msg, EEXIST, why);

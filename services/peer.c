@@ -227,6 +227,11 @@ static void handle_request (struct fx_peer *p, struct fx_msg *msg)
     struct service *s = service_lookup (p, msg->topic);
     const char *method = strchr (msg->topic, '.');
 
+    if (s && p->closing) {
+        /* The owner may have freed what its handlers use: they must not run now. */
+        fx_respond_error (p, msg, ENOSYS, "%s is shutting down", p->name);
+        return;
+    }
     if (!s) {
         fx_respond_error (p, msg, ENOSYS, "no service for %s here", msg->topic);
         return;
@@ -253,6 +258,8 @@ static void handle_event (struct fx_peer *p, struct fx_msg *msg)
 {
     struct subscription *s, *next;
 
+    if (p->closing)
+        return;
     for (s = p->subs; s; s = next) {
         next = s->next;
         if (strncmp (msg->topic, s->prefix, strlen (s->prefix)) == 0)
@@ -494,7 +501,7 @@ static int say_hello (struct fx_peer *p, const char *uri, struct fx_error *err)
 
     if (!(cred = fx_auth_hello_create (fx_auth_socket (), &merr)))
         return errprintf (err, "%s", merr.text);
-    o = json_pack ("{s:s s:s}", "cred", cred, "name", p->name);
+    o = json_pack ("{s:s s:s s:i}", "cred", cred, "name", p->name, "pid", (int) getpid ());
     free (cred);
     if (!o)
         return errprintf (err, "out of memory");
@@ -564,7 +571,9 @@ void fx_peer_destroy (struct fx_peer *p)
     if (!p)
         return;
     /* nanomsg may drop what is still in flight when a socket closes, so wait (briefly) for
-     * the router to acknowledge the goodbye: then everything sent before it has arrived. */
+     * the router to acknowledge the goodbye: then everything sent before it has arrived.
+     * Requests and events arriving meanwhile are not dispatched (closing). */
+    p->closing = 1;
     if (!p->closed && p->hello_state == 1 && send_control (p, FX_CTL_GOODBYE, 0, NULL) == 0) {
         ev_timer timer;
         ev_timer_init (&timer, noop_timer_cb, GOODBYE_TIMEOUT, 0.);

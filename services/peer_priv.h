@@ -28,6 +28,7 @@ struct fx_peer {
     struct fx_error hello_err;
     int closed;
     int goodbye_acked;
+    int closing; /* fx_peer_destroy() has begun: nothing is dispatched any more */
     fx_lost_f lost_cb;
     void *lost_arg;
     char name[64];
