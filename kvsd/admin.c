@@ -82,10 +82,10 @@ static void ns_create_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     json_t *in;
 
     (void) p;
-    if (!(in = fx_msg_json (req, NULL)) ||
-        json_unpack_ex (in, NULL, JSON_STRICT, "{s:s s?I}", "namespace", &name, "owner", &owner) <
-            0 ||
-        owner < 0 || owner > UINT32_MAX - 1) {
+    if (!(in = fx_msg_json (req, NULL))
+        || json_unpack_ex (in, NULL, JSON_STRICT, "{s:s s?I}", "namespace", &name, "owner", &owner)
+               < 0
+        || owner < 0 || owner > UINT32_MAX - 1) {
         kvsd_respond_error (kd, req, EPROTO,
                             "kvs.namespace-create: expected {\"namespace\", \"owner\"?: uid}");
         return;
@@ -124,8 +124,8 @@ static void ns_remove_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     json_t *in;
 
     (void) p;
-    if (!(in = fx_msg_json (req, NULL)) ||
-        json_unpack_ex (in, NULL, JSON_STRICT, "{s:s}", "namespace", &name) < 0) {
+    if (!(in = fx_msg_json (req, NULL))
+        || json_unpack_ex (in, NULL, JSON_STRICT, "{s:s}", "namespace", &name) < 0) {
         kvsd_respond_error (kd, req, EPROTO, "kvs.namespace-remove: expected {\"namespace\"}");
         return;
     }
@@ -238,10 +238,11 @@ static void job_purge_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     json_t *in;
 
     (void) p;
-    if (!(in = fx_msg_json (req, NULL)) ||
-        json_unpack_ex (in, NULL, JSON_STRICT, "{s?F s?I s?b}", "age-limit", &age, "num-limit",
-                        &num, "force", &force) < 0 ||
-        num > INT32_MAX) {
+    if (!(in = fx_msg_json (req, NULL))
+        || json_unpack_ex (in, NULL, JSON_STRICT, "{s?F s?I s?b}", "age-limit", &age, "num-limit",
+                           &num, "force", &force)
+               < 0
+        || num > INT32_MAX) {
         kvsd_respond_error (kd, req, EPROTO,
                             "kvs.job-purge: expected {\"age-limit\"?: seconds, "
                             "\"num-limit\"?: count, \"force\"?: bool}");

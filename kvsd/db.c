@@ -321,8 +321,9 @@ static void setup_results (struct db *db)
     db->nprepared = NSTATEMENTS;
     for (int i = 0; i < NSTATEMENTS; i++) {
         if (PQsendPrepare (db->conn, statements[i].name, statements[i].sql, statements[i].nparams,
-                           NULL) != 1 ||
-            enqueue (db, prepared_cb, db) < 0) {
+                           NULL)
+                != 1
+            || enqueue (db, prepared_cb, db) < 0) {
             db_reset (db, PQerrorMessage (db->conn));
             return;
         }
@@ -424,8 +425,8 @@ static void watchdog_cb (struct ev_loop *loop, ev_timer *w, int revents)
     (void) revents;
     if (db->head && ev_now (loop) - db->head->sent > KVS_DB_TIMEOUT)
         snprintf (cause, sizeof (cause), "no answer within %.0fs", KVS_DB_TIMEOUT);
-    else if (db->state != DB_READY && db->state != DB_DOWN &&
-             ev_now (loop) - db->since > KVS_DB_TIMEOUT)
+    else if (db->state != DB_READY && db->state != DB_DOWN
+             && ev_now (loop) - db->since > KVS_DB_TIMEOUT)
         snprintf (cause, sizeof (cause), "cannot connect within %.0fs", KVS_DB_TIMEOUT);
     else
         return;
@@ -511,8 +512,8 @@ int db_query (struct db *db, const char *stmt, int nparams, const char *const pa
         errno = EAGAIN;
         return -1;
     }
-    if (PQsendQueryPrepared (db->conn, stmt, nparams, params, NULL, NULL, 0) != 1 ||
-        enqueue (db, cb, arg) < 0) {
+    if (PQsendQueryPrepared (db->conn, stmt, nparams, params, NULL, NULL, 0) != 1
+        || enqueue (db, cb, arg) < 0) {
         set_why (db, PQerrorMessage (db->conn));
         io_set (db, EV_READ | EV_WRITE); /* the io watcher finds out what broke */
         errno = EAGAIN;

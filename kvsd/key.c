@@ -37,8 +37,8 @@ int ns_name_valid (const char *name)
 
     if (len == 0 || len > KVS_NS_MAX)
         return 0;
-    return strspn (name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-") ==
-           len;
+    return strspn (name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-")
+           == len;
 }
 
 int key_within (const char *key, const char *dir)

@@ -50,19 +50,18 @@ static int conf_duration (const json_t *config, const char *key, double *out, st
 }
 
 /* Take the values kvsd uses from config; nothing changes when one is bad. */
-static int config_apply (struct kvsd *kd, json_t *config, const char *dsn_override,
-                         struct fx_error *err)
+static int config_apply (struct kvsd *kd, json_t *config, struct fx_error *err)
 {
     json_t *num = fx_conf_get (config, "kvs.purge-num-limit");
     json_t *jdsn = fx_conf_get (config, "kvs.dsn");
-    const char *dsn = dsn_override ? dsn_override : json_string_value (jdsn);
+    const char *dsn = kd->dsn_override ? kd->dsn_override : json_string_value (jdsn);
     double age;
 
     if (conf_duration (config, "kvs.purge-age-limit", &age, err) < 0)
         return -1;
     if (!dsn)
         return errprintf (err, "no database: set kvs.dsn (a libpq connection string)");
-    if (kd->db && !dsn_override && jdsn) {
+    if (kd->db && !kd->dsn_override && jdsn) {
         json_t *old = fx_conf_get (kd->config, "kvs.dsn");
         if (!old || strcmp (json_string_value (old), dsn) != 0) {
             fx_log (kd->peer, LOG_INFO, "kvs.dsn changed: connecting to the new database");
@@ -84,7 +83,7 @@ static void config_update_cb (struct fx_peer *p, struct fx_msg *ev, void *arg)
 
     if (!(in = fx_msg_json (ev, NULL)) || !(config = json_object_get (in, "config")))
         return;
-    if (config_apply (kd, config, NULL, &err) < 0)
+    if (config_apply (kd, config, &err) < 0)
         fx_log (p, LOG_ERR, "new configuration ignored: %s", err.text);
 }
 
@@ -204,20 +203,24 @@ struct kvsd *kvsd_create (struct ev_loop *loop, const struct kvsd_args *args, st
     kd->owner = getuid ();
     kd->writable = 1;
     kd->queued_tail = &kd->queued;
+    if (args->dsn && !(kd->dsn_override = strdup (args->dsn))) {
+        errprintf (err, "out of memory");
+        goto error;
+    }
     if (!(kd->peer = fx_peer_create (loop, args->uri, "kvsd", err)))
         goto error;
-    if (fx_rpc_call (kd->peer, "config.get", FX_NODEID_ANY, NULL, FX_RPC_TIMEOUT, &config, err) <
-            0 ||
-        config_apply (kd, json_object_get (config, "value"), args->dsn, err) < 0)
+    if (fx_rpc_call (kd->peer, "config.get", FX_NODEID_ANY, NULL, FX_RPC_TIMEOUT, &config, err) < 0)
+        goto error;
+    if (config_apply (kd, json_object_get (config, "value"), err) < 0)
         goto error;
     json_decref (config);
     config = NULL;
     if (metrics_start (kd, err) < 0 || ns_init (kd) < 0)
         goto error;
-    if (!(kd->handlers = handler_table ()) ||
-        fx_peer_service_add (kd->peer, "kvs", kd->handlers, kd, err) < 0 ||
-        fx_peer_subscribe (kd->peer, "router.disconnect", watch_disconnect, kd, err) < 0 ||
-        fx_peer_subscribe (kd->peer, "config.update", config_update_cb, kd, err) < 0)
+    if (!(kd->handlers = handler_table ())
+        || fx_peer_service_add (kd->peer, "kvs", kd->handlers, kd, err) < 0
+        || fx_peer_subscribe (kd->peer, "router.disconnect", watch_disconnect, kd, err) < 0
+        || fx_peer_subscribe (kd->peer, "config.update", config_update_cb, kd, err) < 0)
         goto error;
     dsn = args->dsn ? args->dsn : json_string_value (fx_conf_get (kd->config, "kvs.dsn"));
     if (!(kd->db = db_create (kd, dsn, db_state_cb))) {
@@ -244,6 +247,7 @@ void kvsd_destroy (struct kvsd *kd)
     fx_metrics_destroy (kd->metrics);
     fx_peer_destroy (kd->peer);
     free (kd->handlers);
+    free (kd->dsn_override);
     json_decref (kd->config);
     free (kd);
 }

@@ -56,8 +56,9 @@ struct kvsd {
     struct fx_peer *peer;
     struct fx_handler *handlers; /* the service's table, assembled from the files' */
     json_t *config;
-    int notified;   /* systemd was told we are ready */
-    uint32_t owner; /* the instance owner: primary's owner */
+    int notified;       /* systemd was told we are ready */
+    char *dsn_override; /* --dsn: wins over kvs.dsn, across reloads too */
+    uint32_t owner;     /* the instance owner: primary's owner */
     struct db *db;
     struct fx_strmap *namespaces; /* name -> struct ns */
     int ns_loaded;                /* namespaces read since the last (re)connection */

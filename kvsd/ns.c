@@ -116,8 +116,8 @@ struct ns *ns_access (struct kvsd *kd, const struct fx_msg *req, const char *nam
         return NULL;
     }
     ns = ns_lookup (kd, name);
-    if (!(req->rolemask & FX_ROLE_OWNER) &&
-        (!ns || ns->owner != req->userid || strcmp (name, "primary") == 0)) {
+    if (!(req->rolemask & FX_ROLE_OWNER)
+        && (!ns || ns->owner != req->userid || strcmp (name, "primary") == 0)) {
         kvsd_respond_error (kd, req, EPERM, "%s: Operation not permitted", name);
         return NULL;
     }

@@ -37,8 +37,8 @@ static int valid_base64 (const char *s)
         return 0;
     while (pad < 2 && len > pad && s[len - 1 - pad] == '=')
         pad++;
-    return strspn (s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") ==
-           len - pad;
+    return strspn (s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+           == len - pad;
 }
 
 /* An event as stored: {"timestamp", "name", "context"?}, the time filled in. */
@@ -50,7 +50,8 @@ static json_t *normalize_event (json_t *ev, const char *key, struct fx_error *er
     json_t *context = NULL;
 
     if (json_unpack_ex (ev, &jerr, JSON_STRICT, "{s?F s:s s?o}", "timestamp", &ts, "name", &name,
-                        "context", &context) < 0) {
+                        "context", &context)
+        < 0) {
         errprintf (err, "%s: invalid event: %s", key, jerr.text);
         return NULL;
     }
@@ -84,7 +85,8 @@ static json_t *normalize_op (json_t *op, struct fx_error *err)
     char nkey[KVS_KEY_MAX + 1];
 
     if (json_unpack_ex (op, &jerr, JSON_STRICT, "{s:s s:s s?o s?s s?o}", "op", &kind, "key", &key,
-                        "value", &value, "data", &data, "event", &event) < 0) {
+                        "value", &value, "data", &data, "event", &event)
+        < 0) {
         errprintf (err, "invalid operation: %s", jerr.text);
         return NULL;
     }
@@ -271,9 +273,9 @@ static void commit_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     struct ns *ns;
 
     (void) p;
-    if (!(in = fx_msg_json (req, &err)) ||
-        json_unpack_ex (in, &jerr, JSON_STRICT, "{s?s s:o}", "namespace", &name, "ops", &ops) < 0 ||
-        !json_is_array (ops)) {
+    if (!(in = fx_msg_json (req, &err))
+        || json_unpack_ex (in, &jerr, JSON_STRICT, "{s?s s:o}", "namespace", &name, "ops", &ops) < 0
+        || !json_is_array (ops)) {
         kvsd_respond_error (kd, req, EPROTO, "kvs.commit: %s",
                             err.text[0] ? err.text : "expected {\"namespace\"?, \"ops\": [...]}");
         return;
@@ -284,8 +286,8 @@ static void commit_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
         kvsd_respond_error (kd, req, EAGAIN, "%s", db_unavailable (kd->db));
         return;
     }
-    if (!(c = calloc (1, sizeof (*c))) || !(c->ops = json_array ()) ||
-        !(c->req = fx_msg_copy (req))) {
+    if (!(c = calloc (1, sizeof (*c))) || !(c->ops = json_array ())
+        || !(c->req = fx_msg_copy (req))) {
         commit_destroy (c);
         kvsd_respond_error (kd, req, ENOMEM, "kvs: out of memory");
         return;
@@ -350,9 +352,10 @@ static void get_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     json_t *in;
 
     (void) p;
-    if (!(in = fx_msg_json (req, &err)) ||
-        json_unpack_ex (in, &jerr, JSON_STRICT, "{s?s s:s s?i s?i}", "namespace", &name, "key",
-                        &key, "from", &from, "limit", &limit) < 0) {
+    if (!(in = fx_msg_json (req, &err))
+        || json_unpack_ex (in, &jerr, JSON_STRICT, "{s?s s:s s?i s?i}", "namespace", &name, "key",
+                           &key, "from", &from, "limit", &limit)
+               < 0) {
         kvsd_respond_error (kd, req, EPROTO, "kvs.get: %s", err.text[0] ? err.text : jerr.text);
         return;
     }
@@ -378,15 +381,16 @@ static void dir_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     json_t *in;
 
     (void) p;
-    if (!(in = fx_msg_json (req, &err)) ||
-        json_unpack_ex (in, &jerr, JSON_STRICT, "{s?s s?s s?b s?b s?s s?i}", "namespace", &name,
-                        "key", &key, "recursive", &recursive, "values", &values, "after", &after,
-                        "limit", &limit) < 0) {
+    if (!(in = fx_msg_json (req, &err))
+        || json_unpack_ex (in, &jerr, JSON_STRICT, "{s?s s?s s?b s?b s?s s?i}", "namespace", &name,
+                           "key", &key, "recursive", &recursive, "values", &values, "after", &after,
+                           "limit", &limit)
+               < 0) {
         kvsd_respond_error (kd, req, EPROTO, "kvs.dir: %s", err.text[0] ? err.text : jerr.text);
         return;
     }
-    if (key_normalize (key, nkey, sizeof (nkey), &err) < 0 ||
-        key_normalize (after, nafter, sizeof (nafter), &err) < 0 || limit < 1) {
+    if (key_normalize (key, nkey, sizeof (nkey), &err) < 0
+        || key_normalize (after, nafter, sizeof (nafter), &err) < 0 || limit < 1) {
         kvsd_respond_error (kd, req, EINVAL, "%s", err.text[0] ? err.text : "bad limit");
         return;
     }
@@ -406,8 +410,8 @@ static void version_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     json_t *in, *o;
     struct ns *ns;
 
-    if (!(in = fx_msg_json (req, &err)) ||
-        json_unpack_ex (in, NULL, JSON_STRICT, "{s?s}", "namespace", &name) < 0) {
+    if (!(in = fx_msg_json (req, &err))
+        || json_unpack_ex (in, NULL, JSON_STRICT, "{s?s}", "namespace", &name) < 0) {
         kvsd_respond_error (kd, req, EPROTO, "kvs.version: expected {\"namespace\"?}");
         return;
     }

@@ -136,7 +136,8 @@ static void load (struct kvsd *kd, struct watch *w)
     snprintf (from, sizeof (from), "%lld", (long long) w->next);
     snprintf (limit, sizeof (limit), "%d", KVS_DEFAULT_LIMIT);
     if (db_query (kd->db, "get", 4, (const char *const[]){w->ns->name, w->key, from, limit},
-                  load_cb, w) < 0) {
+                  load_cb, w)
+        < 0) {
         watch_end (kd, w, EAGAIN, db_unavailable (kd->db));
         return;
     }
@@ -148,9 +149,9 @@ static int affects (struct watch *w, const char *kind, const char *key, json_t *
                     int *quiet)
 {
     if (strcmp (key, w->key) == 0) {
-        if (strcmp (kind, "append") == 0 && json_is_integer (seq) && !w->loading &&
-            (w->exists || w->waitcreate) && !w->last &&
-            json_integer_value (seq) == w->next + (json_int_t) json_array_size (w->pending)) {
+        if (strcmp (kind, "append") == 0 && json_is_integer (seq) && !w->loading
+            && (w->exists || w->waitcreate) && !w->last
+            && json_integer_value (seq) == w->next + (json_int_t) json_array_size (w->pending)) {
             json_array_append (w->pending, json_object_get (op, "event"));
             return 0;
         }
@@ -240,9 +241,10 @@ static void watch_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
         kvsd_respond_error (kd, req, EPROTO, "kvs.watch: the request must be streaming");
         return;
     }
-    if (!(in = fx_msg_json (req, &err)) ||
-        json_unpack_ex (in, &jerr, JSON_STRICT, "{s?s s:s s?i s?b}", "namespace", &name, "key",
-                        &key, "from", &from, "waitcreate", &waitcreate) < 0) {
+    if (!(in = fx_msg_json (req, &err))
+        || json_unpack_ex (in, &jerr, JSON_STRICT, "{s?s s:s s?i s?b}", "namespace", &name, "key",
+                           &key, "from", &from, "waitcreate", &waitcreate)
+               < 0) {
         kvsd_respond_error (kd, req, EPROTO, "kvs.watch: %s", err.text[0] ? err.text : jerr.text);
         return;
     }
@@ -312,8 +314,8 @@ void watch_disconnect (struct fx_peer *p, struct fx_msg *ev, void *arg)
     json_t *in;
 
     (void) p;
-    if (!(in = fx_msg_json (ev, NULL)) ||
-        json_unpack (in, "{s:I s:I}", "peer", &peer, "rank", &rank) < 0)
+    if (!(in = fx_msg_json (ev, NULL))
+        || json_unpack (in, "{s:I s:I}", "peer", &peer, "rank", &rank) < 0)
         return;
     for (w = kd->watch_list; w; w = next) {
         next = w->all_next;

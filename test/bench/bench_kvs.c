@@ -25,7 +25,7 @@
 struct bench {
     struct ev_loop *loop;
     struct fx_peer *peers[MAX_CLIENTS];
-    int keys;      /* puts per transaction; 0 = one append */
+    int keys; /* puts per transaction; 0 = one append */
     double end;
     long done;
     int running;
@@ -64,14 +64,14 @@ static void send_one (struct bench *b, int c)
 
     if (b->keys == 0) {
         snprintf (key, sizeof (key), "bench.log%d", c);
-        json_array_append_new (ops, json_pack ("{s:s s:s s:{s:s s:{s:i}}}", "op", "append", "key",
-                                               key, "event", "name", "e", "context", "i",
-                                               b->seq[c]++));
+        json_array_append_new (ops,
+                               json_pack ("{s:s s:s s:{s:s s:{s:i}}}", "op", "append", "key", key,
+                                          "event", "name", "e", "context", "i", b->seq[c]++));
     }
     for (int k = 0; k < b->keys; k++) {
         snprintf (key, sizeof (key), "bench.c%d.k%d", c, k);
-        json_array_append_new (ops, json_pack ("{s:s s:s s:i}", "op", "put", "key", key, "value",
-                                               b->seq[c]));
+        json_array_append_new (
+            ops, json_pack ("{s:s s:s s:i}", "op", "put", "key", key, "value", b->seq[c]));
     }
     b->seq[c]++;
     o = json_pack ("{s:o}", "ops", ops);
@@ -142,8 +142,7 @@ static void watch_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
         l->samples[l->n++] = fx_log_now () - l->sent;
         l->sent = 0;
         ev_break (l->loop, EVBREAK_ONE);
-    }
-    else if (l->sent == 0 && l->n == 0)
+    } else if (l->sent == 0 && l->n == 0)
         ev_break (l->loop, EVBREAK_ONE); /* the first answer: the watch is set */
 }
 
@@ -203,19 +202,19 @@ static void job_bytes (struct fx_peer *p, PGconn *conn)
         char k2[192];
         snprintf (k2, sizeof (k2), "%s.jobspec", key);
         json_array_append_new (
-            ops, json_pack ("{s:s s:s s:{s:i s:[{s:s s:i s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}]"
-                            " s:{s:{s:f s:s s:{}}}}}",
-                            "op", "put", "key", k2, "value", "version", 1, "resources", "type",
-                            "slot", "count", 1, "with", "type", "core", "count", 1, "tasks",
-                            "command", "/bin/true", "slot", "task", "count", "per_slot", 1,
-                            "attributes", "system", "duration", 0.0, "cwd", "/home/user",
-                            "environment"));
+            ops,
+            json_pack ("{s:s s:s s:{s:i s:[{s:s s:i s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}]"
+                       " s:{s:{s:f s:s s:{}}}}}",
+                       "op", "put", "key", k2, "value", "version", 1, "resources", "type", "slot",
+                       "count", 1, "with", "type", "core", "count", 1, "tasks", "command",
+                       "/bin/true", "slot", "task", "count", "per_slot", 1, "attributes", "system",
+                       "duration", 0.0, "cwd", "/home/user", "environment"));
         snprintf (k2, sizeof (k2), "%s.R", key);
         json_array_append_new (
             ops, json_pack ("{s:s s:s s:{s:i s:{s:[{s:s s:{s:s}}] s:[s] s:f s:f}}}", "op", "put",
                             "key", k2, "value", "version", 1, "execution", "R_lite", "rank", "0",
-                            "children", "core", "0", "nodelist", "fluke1",
-                            "starttime", 1.7e9, "expiration", 1.7e9 + 3600));
+                            "children", "core", "0", "nodelist", "fluke1", "starttime", 1.7e9,
+                            "expiration", 1.7e9 + 3600));
         snprintf (k2, sizeof (k2), "%s.J", key);
         json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", k2, "value",
                                                "MUNGE:AwQFAAD+credential+of+about+three+hundred+"
@@ -223,14 +222,13 @@ static void job_bytes (struct fx_peer *p, PGconn *conn)
                                                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
                                                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
                                                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx:"));
-        const char *names[] = {"submit", "validate", "depend", "priority", "alloc",
-                               "start",  "finish",   "release", "free",   "clean"};
+        const char *names[] = {"submit", "validate", "depend",  "priority", "alloc",
+                               "start",  "finish",   "release", "free",     "clean"};
         snprintf (k2, sizeof (k2), "%s.eventlog", key);
         for (int e = 0; e < 10; e++)
-            json_array_append_new (ops, json_pack ("{s:s s:s s:{s:s s:{s:i s:i}}}", "op",
-                                                   "append", "key", k2, "event", "name",
-                                                   names[e], "context", "userid", 1000,
-                                                   "urgency", 16));
+            json_array_append_new (ops, json_pack ("{s:s s:s s:{s:s s:{s:i s:i}}}", "op", "append",
+                                                   "key", k2, "event", "name", names[e], "context",
+                                                   "userid", 1000, "urgency", 16));
         snprintf (k2, sizeof (k2), "%s.guest.output", key);
         for (int e = 0; e < 5; e++)
             json_array_append_new (ops, json_pack ("{s:s s:s s:{s:s s:{s:s s:s s:s}}}", "op",
@@ -253,7 +251,8 @@ static void job_bytes (struct fx_peer *p, PGconn *conn)
         json_t *pfx, *row;
         size_t i;
         pfx = json_object_get (stats, "prefixes");
-        json_array_foreach (pfx, i, row) {
+        json_array_foreach (pfx, i, row)
+        {
             const char *prefix = json_string_value (json_object_get (row, "prefix"));
             if (prefix && strcmp (prefix, "job") == 0)
                 printf ("1,000 jobs: %lld bytes of values and events (%.0f per job)\n",

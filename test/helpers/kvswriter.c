@@ -62,15 +62,13 @@ static void commit_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
         c->acked_max = i;
         if (i < (long) sizeof (c->acked) * 8)
             c->acked[i / 8] |= (char) (1 << (i % 8));
-    }
-    else
+    } else
         c->w->failed++;
     if (ev_now (c->w->loop) < c->w->end && fx_msg_errnum (rsp) != 0) {
         ev_timer_init (&c->pause, pause_cb, 0.01, 0.);
         c->pause.data = c;
         ev_timer_start (c->w->loop, &c->pause);
-    }
-    else if (ev_now (c->w->loop) < c->w->end)
+    } else if (ev_now (c->w->loop) < c->w->end)
         send_txn (c);
     else if (--c->w->running == 0)
         ev_break (c->w->loop, EVBREAK_ALL);
@@ -84,15 +82,15 @@ static void send_txn (struct client *c)
 
     for (int j = 0; j < c->w->keys; j++) {
         snprintf (key, sizeof (key), "%s.c%d.k%d", c->w->prefix, c->id, j);
-        json_array_append_new (ops, json_pack ("{s:s s:s s:i}", "op", "put", "key", key,
-                                               "value", (int) i));
+        json_array_append_new (
+            ops, json_pack ("{s:s s:s s:i}", "op", "put", "key", key, "value", (int) i));
     }
     snprintf (key, sizeof (key), "%s.c%d.last", c->w->prefix, c->id);
-    json_array_append_new (ops, json_pack ("{s:s s:s s:i}", "op", "put", "key", key, "value",
-                                           (int) i));
+    json_array_append_new (ops,
+                           json_pack ("{s:s s:s s:i}", "op", "put", "key", key, "value", (int) i));
     snprintf (key, sizeof (key), "%s.c%d.log", c->w->prefix, c->id);
-    json_array_append_new (ops, json_pack ("{s:s s:s s:{s:s s:{s:i}}}", "op", "append", "key",
-                                           key, "event", "name", "txn", "context", "i", (int) i));
+    json_array_append_new (ops, json_pack ("{s:s s:s s:{s:s s:{s:i}}}", "op", "append", "key", key,
+                                           "event", "name", "txn", "context", "i", (int) i));
     o = json_pack ("{s:o}", "ops", ops);
     if (!fx_rpc_start (c->peer, "kvs.commit", FX_NODEID_ANY, 0, o, 30.0, commit_cb, c)) {
         fprintf (stderr, "kvswriter: kvs.commit: %s\n", strerror (errno));
@@ -150,8 +148,8 @@ static json_t *get (struct fx_peer *p, const char *key, long from, struct fx_err
 }
 
 /* Check one client; returns the number of violations printed. */
-static int verify_client (struct fx_peer *p, int c, int keys, const char *prefix,
-                          long acked, const char *gaps)
+static int verify_client (struct fx_peer *p, int c, int keys, const char *prefix, long acked,
+                          const char *gaps)
 {
     struct fx_error err = {""};
     char key[256];
@@ -167,8 +165,8 @@ static int verify_client (struct fx_peer *p, int c, int keys, const char *prefix
             bad++;
     }
     json_decref (o);
-    if (last < acked - 1 && printf ("client %d: last %lld < acked %ld\n", c, (long long) last,
-                                    acked - 1))
+    if (last < acked - 1
+        && printf ("client %d: last %lld < acked %ld\n", c, (long long) last, acked - 1))
         bad++;
     for (int j = 0; j < keys && last >= 0; j++) {
         snprintf (key, sizeof (key), "%s.c%d.k%d", prefix, c, j);
@@ -176,24 +174,27 @@ static int verify_client (struct fx_peer *p, int c, int keys, const char *prefix
         if ((o = get (p, key, 0, &err)))
             json_unpack (o, "{s:I}", "value", &v);
         json_decref (o);
-        if (v != last && printf ("client %d: %s = %lld but last = %lld\n", c, key,
-                                 (long long) v, (long long) last))
+        if (v != last
+            && printf ("client %d: %s = %lld but last = %lld\n", c, key, (long long) v,
+                       (long long) last))
             bad++;
     }
     snprintf (key, sizeof (key), "%s.c%d.log", prefix, c);
     do {
-        if (!(o = get (p, key, from, &err)) || json_unpack (o, "{s:o s:I}", "events", &events,
-                                                            "count", &count) < 0) {
+        if (!(o = get (p, key, from, &err))
+            || json_unpack (o, "{s:o s:I}", "events", &events, "count", &count) < 0) {
             if (acked > 0 && printf ("client %d: %s: %s\n", c, key, err.text))
                 bad++;
             json_decref (o);
             break;
         }
-        json_array_foreach (events, n, ev) {
+        json_array_foreach (events, n, ev)
+        {
             i = -1;
             json_unpack (ev, "{s:{s:I}}", "context", "i", &i);
-            if (i <= prev && printf ("client %d: log goes from %lld to %lld\n", c,
-                                     (long long) prev, (long long) i))
+            if (i <= prev
+                && printf ("client %d: log goes from %lld to %lld\n", c, (long long) prev,
+                           (long long) i))
                 bad++;
             /* Every acknowledged i between prev and i must be there: it is missing. */
             for (long k = prev + 1; k < i && k < acked; k++) {

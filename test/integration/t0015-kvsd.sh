@@ -62,6 +62,12 @@ test_expect_success 'kvsd serves: put, get, watch through the router' '
     test "$(cat watch.out | tr "\n" " ")" = "42 43 "
 '
 
+test_expect_success 'a configuration reload keeps kvsd on its database' '
+    flux config reload &&
+    flux kvs put after.reload=1 &&
+    ! flux dmesg | grep "kvsd.*configuration ignored"
+'
+
 test_expect_success '50 concurrent writers: every acknowledged commit is there, in order' '
     $WRITER write 50 3 2 con >write.out &&
     tail -1 write.out &&

@@ -58,8 +58,7 @@ static json_t *call (const char *sql, int n, const char *const *params, char *de
     if (PQresultStatus (res) == PGRES_TUPLES_OK) {
         o = json_loads (PQgetvalue (res, 0, 0), 0, NULL);
         ck_assert_msg (o != NULL, "not JSON: %s", PQgetvalue (res, 0, 0));
-    }
-    else if (detail) {
+    } else if (detail) {
         const char *d = PQresultErrorField (res, PG_DIAG_MESSAGE_DETAIL);
         snprintf (detail, 64, "%s", d ? d : PQresultErrorField (res, PG_DIAG_SQLSTATE));
     }
@@ -92,20 +91,20 @@ static char *get_text (const char *key)
     return s;
 }
 
-#define ASSERT_ENTRY(key, want)                                                                  \
-    do {                                                                                         \
-        char *got_ = get_text (key);                                                             \
-        ck_assert_str_eq (got_, want);                                                           \
-        free (got_);                                                                             \
+#define ASSERT_ENTRY(key, want)                                                                    \
+    do {                                                                                           \
+        char *got_ = get_text (key);                                                               \
+        ck_assert_str_eq (got_, want);                                                             \
+        free (got_);                                                                               \
     } while (0)
 
-#define ASSERT_RESULT(batch, want)                                                               \
-    do {                                                                                         \
-        json_t *r_ = commit (batch);                                                             \
-        char *s_ = json_dumps (r_, JSON_COMPACT | JSON_SORT_KEYS);                              \
-        ck_assert_str_eq (s_, want);                                                             \
-        free (s_);                                                                               \
-        json_decref (r_);                                                                        \
+#define ASSERT_RESULT(batch, want)                                                                 \
+    do {                                                                                           \
+        json_t *r_ = commit (batch);                                                               \
+        char *s_ = json_dumps (r_, JSON_COMPACT | JSON_SORT_KEYS);                                 \
+        ck_assert_str_eq (s_, want);                                                               \
+        free (s_);                                                                                 \
+        json_decref (r_);                                                                          \
     } while (0)
 
 START_TEST (put_creates_parents)
@@ -122,13 +121,12 @@ END_TEST
 START_TEST (put_under_value_fails_alone)
 {
     /* The second transaction fails; the first and third stand, with consecutive versions. */
-    ASSERT_RESULT (
-        "[{\"ns\":\"primary\",\"ops\":[{\"op\":\"put\",\"key\":\"v\",\"value\":1}]},"
-        "{\"ns\":\"primary\",\"ops\":[{\"op\":\"put\",\"key\":\"w\",\"value\":2},"
-        "{\"op\":\"put\",\"key\":\"v.x\",\"value\":3}]},"
-        "{\"ns\":\"primary\",\"ops\":[{\"op\":\"put\",\"key\":\"z\",\"value\":\"s\"}]}]",
-        "[{\"seqs\":[null],\"version\":1},{\"error\":\"ENOTDIR\",\"errstr\":\"v: Not a "
-        "directory\"},{\"seqs\":[null],\"version\":2}]");
+    ASSERT_RESULT ("[{\"ns\":\"primary\",\"ops\":[{\"op\":\"put\",\"key\":\"v\",\"value\":1}]},"
+                   "{\"ns\":\"primary\",\"ops\":[{\"op\":\"put\",\"key\":\"w\",\"value\":2},"
+                   "{\"op\":\"put\",\"key\":\"v.x\",\"value\":3}]},"
+                   "{\"ns\":\"primary\",\"ops\":[{\"op\":\"put\",\"key\":\"z\",\"value\":\"s\"}]}]",
+                   "[{\"seqs\":[null],\"version\":1},{\"error\":\"ENOTDIR\",\"errstr\":\"v: Not a "
+                   "directory\"},{\"seqs\":[null],\"version\":2}]");
     char detail[64] = "";
     ck_assert_ptr_null (get ("primary", "w", "0", detail)); /* not half applied */
     ck_assert_str_eq (detail, "ENOENT");
