@@ -5,7 +5,8 @@ set -e
 cd "$(dirname "$0")/.."
 cat <<'EOT'
 ==> cli/flux start --size=8: a private munged and 8 ranks of flux-overlayd joined in a
-    tree (kary:2) over encrypted loopback tcp links, as you, in /tmp
+    tree (kary:2) over encrypted loopback tcp links, and flux-kvsd on rank 0 with a private
+    PostgreSQL, as you, in /tmp
 EOT
 exec cli/flux start --size=8 --topo=kary:2 --test-hosts='fluke[0-15]' sh -c '
 set -e
@@ -17,6 +18,12 @@ run ping -c 3 -i 0.2 7
 run overlay parentof 7
 run config get
 run hostlist --count "fluke[3,108,6-103]"
+run kvs put demo.answer=42 demo.greeting="\"hello from rank 7\""
+(FLUX_URI=$(dirname $(dirname $FLUX_URI))/rank-7/router; export FLUX_URI; run kvs get demo.greeting)
+run kvs eventlog append demo.log submit "{\"urgency\": 16}"
+run kvs eventlog get demo.log
+run kvs dir -R demo
+run kvs stats
 run dmesg
 echo
 echo "==> done: the instance stops and cleans up after this command"
