@@ -183,86 +183,104 @@ static void watch_latency (struct fx_peer *p, int count)
     free (l.samples);
 }
 
-/* 1,000 jobs' worth of data: jobspec, R, J, an eventlog of 10 events, 5 output events. */
-static void job_bytes (struct fx_peer *p, PGconn *conn)
+/* One job's data as jobd and execd will write it: jobspec, R, J, an eventlog of 10 events
+ * and 5 output events, in one transaction. */
+static void write_job (struct fx_peer *p, int id)
 {
+    static const char *const names[] = {"submit", "validate", "depend",  "priority", "alloc",
+                                        "start",  "finish",   "release", "free",     "clean"};
     struct fx_error err = {""};
-    json_t *stats = NULL;
-    long long before, after;
-    PGresult *res;
-    char key[128];
+    json_t *ops = json_array (), *o;
+    char key[192], cred[301];
 
-    PQclear (PQexec (conn, "VACUUM"));
-    res = PQexec (conn, "SELECT pg_database_size (current_database ())");
-    before = atoll (PQgetvalue (res, 0, 0));
-    PQclear (res);
-    for (int j = 0; j < 1000; j++) {
-        json_t *ops = json_array ();
-        snprintf (key, sizeof (key), "job.0000.%04x.0000.0000", j);
-        char k2[192];
-        snprintf (k2, sizeof (k2), "%s.jobspec", key);
-        json_array_append_new (
-            ops,
-            json_pack ("{s:s s:s s:{s:i s:[{s:s s:i s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}]"
-                       " s:{s:{s:f s:s s:{}}}}}",
-                       "op", "put", "key", k2, "value", "version", 1, "resources", "type", "slot",
-                       "count", 1, "with", "type", "core", "count", 1, "tasks", "command",
-                       "/bin/true", "slot", "task", "count", "per_slot", 1, "attributes", "system",
-                       "duration", 0.0, "cwd", "/home/user", "environment"));
-        snprintf (k2, sizeof (k2), "%s.R", key);
-        json_array_append_new (
-            ops, json_pack ("{s:s s:s s:{s:i s:{s:[{s:s s:{s:s}}] s:[s] s:f s:f}}}", "op", "put",
-                            "key", k2, "value", "version", 1, "execution", "R_lite", "rank", "0",
-                            "children", "core", "0", "nodelist", "fluke1", "starttime", 1.7e9,
-                            "expiration", 1.7e9 + 3600));
-        snprintf (k2, sizeof (k2), "%s.J", key);
-        json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", k2, "value",
-                                               "MUNGE:AwQFAAD+credential+of+about+three+hundred+"
-                                               "bytes+base64+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx:"));
-        const char *names[] = {"submit", "validate", "depend",  "priority", "alloc",
-                               "start",  "finish",   "release", "free",     "clean"};
-        snprintf (k2, sizeof (k2), "%s.eventlog", key);
-        for (int e = 0; e < 10; e++)
-            json_array_append_new (ops, json_pack ("{s:s s:s s:{s:s s:{s:i s:i}}}", "op", "append",
-                                                   "key", k2, "event", "name", names[e], "context",
-                                                   "userid", 1000, "urgency", 16));
-        snprintf (k2, sizeof (k2), "%s.guest.output", key);
-        for (int e = 0; e < 5; e++)
-            json_array_append_new (ops, json_pack ("{s:s s:s s:{s:s s:{s:s s:s s:s}}}", "op",
-                                                   "append", "key", k2, "event", "name", "data",
-                                                   "context", "stream", "stdout", "rank", "0",
-                                                   "data", "hello world\n"));
-        json_t *o = json_pack ("{s:o}", "ops", ops);
-        if (fx_rpc_call (p, "kvs.commit", FX_NODEID_ANY, o, 10.0, NULL, &err) < 0) {
-            fprintf (stderr, "bench_kvs: %s\n", err.text);
-            exit (1);
-        }
-        json_decref (o);
+    snprintf (key, sizeof (key), "job.0000.%04x.0000.0000.jobspec", id);
+    json_array_append_new (
+        ops, json_pack ("{s:s s:s s:{s:i s:[{s:s s:i s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}]"
+                        " s:{s:{s:f s:s s:{}}}}}",
+                        "op", "put", "key", key, "value", "version", 1, "resources", "type", "slot",
+                        "count", 1, "with", "type", "core", "count", 1, "tasks", "command",
+                        "/bin/true", "slot", "task", "count", "per_slot", 1, "attributes", "system",
+                        "duration", 0.0, "cwd", "/home/user", "environment"));
+    snprintf (key, sizeof (key), "job.0000.%04x.0000.0000.R", id);
+    json_array_append_new (ops,
+                           json_pack ("{s:s s:s s:{s:i s:{s:[{s:s s:{s:s}}] s:[s] s:f s:f}}}", "op",
+                                      "put", "key", key, "value", "version", 1, "execution",
+                                      "R_lite", "rank", "0", "children", "core", "0", "nodelist",
+                                      "fluke1", "starttime", 1.7e9, "expiration", 1.7e9 + 3600));
+    snprintf (key, sizeof (key), "job.0000.%04x.0000.0000.J", id);
+    memset (cred, 'x', sizeof (cred) - 1); /* a MUNGE credential is about 300 bytes */
+    cred[sizeof (cred) - 1] = '\0';
+    json_array_append_new (ops,
+                           json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", cred));
+    snprintf (key, sizeof (key), "job.0000.%04x.0000.0000.eventlog", id);
+    for (int e = 0; e < 10; e++)
+        json_array_append_new (ops, json_pack ("{s:s s:s s:{s:s s:{s:i s:i}}}", "op", "append",
+                                               "key", key, "event", "name", names[e], "context",
+                                               "userid", 1000, "urgency", 16));
+    snprintf (key, sizeof (key), "job.0000.%04x.0000.0000.guest.output", id);
+    for (int e = 0; e < 5; e++)
+        json_array_append_new (ops,
+                               json_pack ("{s:s s:s s:{s:s s:{s:s s:s s:s}}}", "op", "append",
+                                          "key", key, "event", "name", "data", "context", "stream",
+                                          "stdout", "rank", "0", "data", "hello world\n"));
+    o = json_pack ("{s:o}", "ops", ops);
+    if (fx_rpc_call (p, "kvs.commit", FX_NODEID_ANY, o, 10.0, NULL, &err) < 0) {
+        fprintf (stderr, "bench_kvs: %s\n", err.text);
+        exit (1);
     }
+    json_decref (o);
+}
+
+/* The database's size after a vacuum and a checkpoint (what autovacuum would reach). */
+static long long db_size (PGconn *conn)
+{
+    PGresult *res;
+    long long size;
+
     PQclear (PQexec (conn, "VACUUM"));
     PQclear (PQexec (conn, "CHECKPOINT"));
     res = PQexec (conn, "SELECT pg_database_size (current_database ())");
-    after = atoll (PQgetvalue (res, 0, 0));
+    size = atoll (PQgetvalue (res, 0, 0));
     PQclear (res);
+    return size;
+}
+
+/* Bytes per 1,000 jobs, then whether purging them makes room for the next 1,000. */
+static void job_bytes (struct fx_peer *p, PGconn *conn)
+{
+    struct fx_error err = {""};
+    json_t *stats = NULL, *in, *row;
+    long long before, after, again;
+    size_t i;
+
+    before = db_size (conn);
+    for (int j = 0; j < 1000; j++)
+        write_job (p, j);
+    after = db_size (conn);
     if (fx_rpc_call (p, "kvs.stats", FX_NODEID_ANY, NULL, 30.0, &stats, &err) == 0) {
-        json_t *pfx, *row;
-        size_t i;
-        pfx = json_object_get (stats, "prefixes");
-        json_array_foreach (pfx, i, row)
+        json_array_foreach (json_object_get (stats, "prefixes"), i, row)
         {
             const char *prefix = json_string_value (json_object_get (row, "prefix"));
+            json_int_t bytes = json_integer_value (json_object_get (row, "bytes"));
             if (prefix && strcmp (prefix, "job") == 0)
                 printf ("1,000 jobs: %lld bytes of values and events (%.0f per job)\n",
-                        (long long) json_integer_value (json_object_get (row, "bytes")),
-                        json_integer_value (json_object_get (row, "bytes")) / 1000.0);
+                        (long long) bytes, bytes / 1000.0);
         }
         json_decref (stats);
     }
     printf ("1,000 jobs: database grew by %.1f MiB (%.1f KiB per job, tables and indexes)\n",
             (after - before) / 1048576.0, (after - before) / 1024.0 / 1000);
+    in = json_pack ("{s:i s:b}", "num-limit", 0, "force", 1);
+    if (fx_rpc_call (p, "kvs.job-purge", FX_NODEID_ANY, in, 60.0, NULL, &err) < 0) {
+        fprintf (stderr, "bench_kvs: purge: %s\n", err.text);
+        exit (1);
+    }
+    json_decref (in);
+    for (int j = 0; j < 1000; j++)
+        write_job (p, 1000 + j);
+    again = db_size (conn);
+    printf ("after purging them (online, no stop), 1,000 more jobs grew it by %.1f MiB\n",
+            (again - after) / 1048576.0);
 }
 
 int main (int argc, char **argv)

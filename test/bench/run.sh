@@ -13,3 +13,10 @@ for i in 1 2 3; do
 done
 echo "== overlay"
 test/bench/overlay.sh
+echo "== kvs on disk (--state-dir in /var/tmp; baseline: 1-row INSERT transactions straight"
+echo "   to the same PostgreSQL, each one an fsync)"
+state=$(mktemp -d /var/tmp/bench-kvs.XXXXXX)
+cli/flux start --state-dir="$state" test/bench/bench_kvs 2
+rm -rf "$state"
+echo "== kvs in a throwaway instance (data on tmpfs: what kvsd itself costs)"
+cli/flux start test/bench/bench_kvs 2
