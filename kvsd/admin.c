@@ -3,7 +3,8 @@
  * Namespace creation and removal are database statements answered from their result; the
  * copy in memory (ns.c) changes only once the database has. kvs.job-purge runs
  * kvs_job_purge() (schema.c); with the kvs group's purge-age-limit or purge-num-limit set,
- * the same purge runs every minute by itself and logs what it removed.
+ * the same purge runs at start, after each configuration reload and every minute, and logs
+ * what it removed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -216,15 +217,14 @@ static void purge_done_cb (struct kvsd *kd, PGresult *res, const struct db_error
     pending_destroy (pd);
 }
 
-static int purge_params (double age, json_int_t num, int force, char *sage, char *snum,
-                         const char *params[3])
+static void purge_params (double age, json_int_t num, int force, char *sage, char *snum,
+                          const char *params[3])
 {
     snprintf (sage, 32, "%.6f", age);
     snprintf (snum, 32, "%lld", (long long) num);
     params[0] = age >= 0 ? sage : NULL; /* NULL is SQL NULL: no limit */
     params[1] = num >= 0 ? snum : NULL;
     params[2] = force ? "true" : "false";
-    return 3;
 }
 
 static void job_purge_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
@@ -277,19 +277,23 @@ static void auto_purge_done (struct kvsd *kd, PGresult *res, const struct db_err
     json_decref (o);
 }
 
-static void purge_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+void admin_purge_now (struct kvsd *kd)
 {
-    struct kvsd *kd = w->data;
     char sage[32], snum[32];
     const char *params[3];
 
-    (void) loop;
-    (void) revents;
     if (kd->purge_age < 0 && kd->purge_num < 0)
         return;
     purge_params (kd->purge_age, kd->purge_num, 1, sage, snum, params);
     if (db_ready (kd->db))
         db_query (kd->db, "purge", 3, params, auto_purge_done, NULL);
+}
+
+static void purge_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void) loop;
+    (void) revents;
+    admin_purge_now (w->data);
 }
 
 void admin_purge_start (struct kvsd *kd)

@@ -85,6 +85,8 @@ static void config_update_cb (struct fx_peer *p, struct fx_msg *ev, void *arg)
         return;
     if (config_apply (kd, config, &err) < 0)
         fx_log (p, LOG_ERR, "new configuration ignored: %s", err.text);
+    else
+        admin_purge_now (kd);
 }
 
 static void db_state_cb (struct kvsd *kd, int ready)
@@ -102,6 +104,7 @@ static void db_state_cb (struct kvsd *kd, int ready)
         fx_log (kd->peer, LOG_INFO, "serving the store (schema level %d)", schema_version ());
         fx_notify_ready ();
         kd->notified = 1;
+        admin_purge_now (kd);
     }
 }
 

@@ -163,5 +163,7 @@ void watch_destroy_all (struct kvsd *kd);
 /* admin.c */
 extern const struct fx_handler admin_handlers[];
 void admin_purge_start (struct kvsd *kd);
+/* Apply the configured purge limits now (nothing when none is set). */
+void admin_purge_now (struct kvsd *kd);
 
 #endif

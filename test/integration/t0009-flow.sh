@@ -19,10 +19,13 @@ test_expect_success 'a dmesg of 9000 entries of 1 KiB arrives whole, in order' '
     seq 0 8999 | cmp - seq.out
 '
 test_expect_success 'two followers each see every entry of a burst' '
-    flux dmesg -C &&
+    flux dmesg -C || exit 1
+    base=$(metric flux_router_connections) || exit 1
     flux dmesg -f -n >f1.out & p1=$!
     flux dmesg -f -n >f2.out & p2=$!
-    wait_for 10 sh -c "test \$(curl -sf \$(flux getattr metrics.overlayd) | awk \"/^flux_router_connections /{print \\\$2}\") -ge 2" &&
+    wait_for 10 metric_cmp flux_router_connections "" ">=" $((base + 2)) &&
+    # Connected is not yet following: reload (which logs a line) until both have one.
+    wait_for 10 sh -c "flux config reload && grep -q reloaded f1.out && grep -q reloaded f2.out" &&
     $HELPERS/logflood 3000 512 &&
     wait_for 20 sh -c "test \$(grep -c \": flood \" f1.out) -eq 3000 && test \$(grep -c \": flood \" f2.out) -eq 3000"
     rc=$?; kill $p1 $p2; wait $p1 $p2 2>/dev/null; exit $rc
