@@ -622,7 +622,7 @@ static void start_daemons (struct start *st, struct fx_hostlist *hosts)
                 p->argv[n++] = strdup_printf ("--hostname=%s", fx_hostlist_nth (hosts, r));
             if (strcmp (daemons[d].name, "overlayd") == 0 && st->size > 1)
                 overlay_args (st, topo, r, ports, p->argv, &n);
-            if (strcmp (daemons[d].name, "kvsd") == 0 && st->dsn)
+            if (strcmp (daemons[d].name, "kvsd") == 0 && st->pg) /* else kvs.dsn: kvsd follows it */
                 p->argv[n++] = strdup_printf ("--dsn=%s", st->dsn);
             snprintf (p->name, sizeof (p->name), "flux-%s rank %d", daemons[d].name, r);
             p->stage = fx_topo_level (topo, r) * NDAEMONS + d;

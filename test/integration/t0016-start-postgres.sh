@@ -44,6 +44,24 @@ cat >nested.sh <<'EOF'
 printf 'kvs = { dsn = "%s"; };\n' "$FLUX_KVS_DSN" >conf/kvs.conf
 flux start -c conf sh -c 'echo "$FLUX_KVS_DSN"; ls "$TMPDIR"/*/'
 EOF
+# Moving the store online: kvs.dsn changed and reloaded, kvsd goes to the other database.
+cat >relocate.sh <<'EOF'
+$PSQL "$FLUX_KVS_DSN" -c "CREATE DATABASE flux2" || exit 1
+other=$(echo "$FLUX_KVS_DSN" | sed 's/dbname=postgres/dbname=flux2/')
+printf 'kvs = { dsn = "%s"; };\n' "$FLUX_KVS_DSN" >conf/kvs.conf
+flux start -c conf sh -c '
+    flux kvs put where=first || exit 1
+    printf "kvs = { dsn = \"%s\"; };\n" "$0" >conf/kvs.conf
+    flux config reload || exit 1
+    i=0
+    until flux kvs put where=second 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 200 ] || exit 1; sleep 0.05
+    done
+    flux kvs get where
+' "$other" || exit 1
+$PSQL "$FLUX_KVS_DSN" -c "SELECT jvalue FROM kvs_entry WHERE key = 'where'"
+$PSQL "$other" -c "SELECT jvalue FROM kvs_entry WHERE key = 'where'"
+EOF
 # pg_ctl restart as the cluster account: the server flux start forked exits and another,
 # not its child, takes its place.
 cat >restart.sh <<'EOF'
@@ -89,6 +107,13 @@ test_expect_success 'a kvs.dsn in the configuration replaces the private cluster
     cat out &&
     test "$(grep -c "^host=" out)" -eq 1 &&
     test "$(grep -c -x "pg" out)" -eq 1 &&
+    no_leftovers
+'
+test_expect_success 'kvs.dsn changed and reloaded: kvsd moves to the other database at once' '
+    mkdir -p conf &&
+    flux start sh relocate.sh >out &&
+    cat out &&
+    test "$(tr "\n" " " <out)" = "second \"first\" \"second\" " &&
     no_leftovers
 '
 test_expect_success 'a server restarted behind flux start'"'"'s back is stopped at the end' '
