@@ -182,49 +182,127 @@ static void stats_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     admin_query (arg, req, "primary", 0, "stats", 0, NULL, passthrough_cb);
 }
 
-/* The purge's answer: tell the watches of removed jobs, drop "keys" from what the client
- * sees (it can be long). */
-static void purged (struct kvsd *kd, json_t *o)
+/* A purge: counted at once, or removed in bounded chunks (KVS_PURGE_CHUNK jobs per
+ * database transaction) while the database says there are more.  req is NULL for the
+ * automatic purge, which logs instead of answering. */
+struct purge {
+    struct kvsd *kd;
+    struct fx_msg *req;
+    double age;     /* seconds, < 0: no limit */
+    json_int_t num; /* < 0: no limit */
+    int force;
+    json_int_t jobs, entries, bytes;
+};
+
+static int purge_send (struct purge *pg);
+
+static void purge_destroy (struct purge *pg)
+{
+    fx_msg_destroy (pg->req);
+    free (pg);
+}
+
+/* Tell the watches of the removed jobs; primary's version moved. */
+static void purged (struct kvsd *kd, json_t *keys)
 {
     struct ns *ns = ns_lookup (kd, "primary");
-    json_t *keys = json_object_get (o, "keys"), *k;
+    json_t *k;
     size_t i;
 
-    json_array_foreach (keys, i, k)
-    {
-        if (ns)
-            watch_removed (kd, ns, json_string_value (k));
-    }
-    if (ns && json_array_size (keys) > 0)
+    if (!ns)
+        return;
+    json_array_foreach (keys, i, k) watch_removed (kd, ns, json_string_value (k));
+    if (json_array_size (keys) > 0)
         ns->version++;
-    json_object_del (o, "keys");
 }
 
-static void purge_done_cb (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
+static void purge_finish (struct purge *pg, const struct db_error *err)
 {
-    struct pending *pd = arg;
+    struct kvsd *kd = pg->kd;
     json_t *o;
 
-    if (err)
-        fx_respond_error (kd->peer, pd->req, err->errnum, "%s", err->text);
-    else if (!(o = json_loads (PQgetvalue (res, 0, 0), 0, NULL)))
-        fx_respond_error (kd->peer, pd->req, EIO, "kvs: unexpected answer from the database");
-    else {
-        purged (kd, o);
-        fx_respond (kd->peer, pd->req, o);
+    if (err && pg->req)
+        fx_respond_error (kd->peer, pg->req, err->errnum, "%s", err->text);
+    else if (err && err->errnum != EAGAIN)
+        fx_log (kd->peer, LOG_ERR, "automatic purge failed: %s", err->text);
+    else if (pg->req) {
+        o = json_pack ("{s:I s:I s:I}", "jobs", pg->jobs, "entries", pg->entries, "bytes",
+                       pg->bytes);
+        fx_respond (kd->peer, pg->req, o);
         json_decref (o);
-    }
-    pending_destroy (pd);
+    } else if (pg->jobs > 0)
+        fx_log (kd->peer, LOG_INFO, "purged %lld inactive jobs (%lld entries, %lld bytes)",
+                (long long) pg->jobs, (long long) pg->entries, (long long) pg->bytes);
+    purge_destroy (pg);
 }
 
-static void purge_params (double age, json_int_t num, int force, char *sage, char *snum,
-                          const char *params[3])
+static void purge_cb (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
 {
-    snprintf (sage, 32, "%.6f", age);
-    snprintf (snum, 32, "%lld", (long long) num);
-    params[0] = age >= 0 ? sage : NULL; /* NULL is SQL NULL: no limit */
-    params[1] = num >= 0 ? snum : NULL;
-    params[2] = force ? "true" : "false";
+    struct purge *pg = arg;
+    struct db_error bad = {EIO, "kvs: unexpected answer from the database"};
+    json_int_t jobs, entries, bytes;
+    json_t *o, *keys;
+    int more = 0;
+
+    if (err) {
+        purge_finish (pg, err);
+        return;
+    }
+    if (!(o = json_loads (PQgetvalue (res, 0, 0), 0, NULL))
+        || json_unpack (o, "{s:I s:I s:I s:o s:b}", "jobs", &jobs, "entries", &entries, "bytes",
+                        &bytes, "keys", &keys, "more", &more)
+               < 0) {
+        json_decref (o);
+        purge_finish (pg, &bad);
+        return;
+    }
+    purged (kd, keys);
+    pg->jobs += jobs;
+    pg->entries += entries;
+    pg->bytes += bytes;
+    json_decref (o);
+    if (more && pg->force && purge_send (pg) == 0)
+        return;
+    purge_finish (pg, NULL);
+}
+
+static int purge_send (struct purge *pg)
+{
+    char sage[32], snum[32], smax[16];
+    const char *params[4];
+
+    snprintf (sage, sizeof (sage), "%.6f", pg->age);
+    snprintf (snum, sizeof (snum), "%lld", (long long) pg->num);
+    snprintf (smax, sizeof (smax), "%d", KVS_PURGE_CHUNK);
+    params[0] = pg->age >= 0 ? sage : NULL; /* NULL is SQL NULL: no limit */
+    params[1] = pg->num >= 0 ? snum : NULL;
+    params[2] = pg->force ? "true" : "false";
+    params[3] = smax;
+    if (db_query (pg->kd->db, "purge", 4, params, purge_cb, pg) < 0) {
+        struct db_error err = {EAGAIN, ""};
+        snprintf (err.text, sizeof (err.text), "%s", db_unavailable (pg->kd->db));
+        purge_finish (pg, &err);
+        return -1;
+    }
+    return 0;
+}
+
+static void purge_start (struct kvsd *kd, const struct fx_msg *req, double age, json_int_t num,
+                         int force)
+{
+    struct purge *pg = calloc (1, sizeof (*pg));
+
+    if (!pg || (req && !(pg->req = fx_msg_copy (req)))) {
+        free (pg);
+        if (req)
+            kvsd_respond_error (kd, req, ENOMEM, "kvs: out of memory");
+        return;
+    }
+    pg->kd = kd;
+    pg->age = age;
+    pg->num = num;
+    pg->force = force;
+    purge_send (pg);
 }
 
 static void job_purge_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
@@ -233,8 +311,6 @@ static void job_purge_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     double age = -1;
     json_int_t num = -1;
     int force = 0;
-    char sage[32], snum[32];
-    const char *params[3];
     json_t *in;
 
     (void) p;
@@ -249,44 +325,17 @@ static void job_purge_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
         return;
     }
     if (age < 0 && num < 0) {
-        kvsd_respond_error (kd, req, EINVAL, "give an age limit, a number limit or both");
+        kvsd_respond_error (kd, req, EINVAL,
+                            "job-purge: give an age limit, a number limit or both");
         return;
     }
-    purge_params (age, num, force, sage, snum, params);
-    admin_query (kd, req, "primary", 0, "purge", 3, params, purge_done_cb);
-}
-
-static void auto_purge_done (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
-{
-    json_t *o;
-    json_int_t jobs = 0, entries = 0, bytes = 0;
-
-    (void) arg;
-    if (err) {
-        if (err->errnum != EAGAIN)
-            fx_log (kd->peer, LOG_ERR, "automatic purge failed: %s", err->text);
-        return;
-    }
-    if (!(o = json_loads (PQgetvalue (res, 0, 0), 0, NULL)))
-        return;
-    purged (kd, o);
-    json_unpack (o, "{s:I s:I s:I}", "jobs", &jobs, "entries", &entries, "bytes", &bytes);
-    if (jobs > 0)
-        fx_log (kd->peer, LOG_INFO, "purged %lld inactive jobs (%lld entries, %lld bytes)",
-                (long long) jobs, (long long) entries, (long long) bytes);
-    json_decref (o);
+    purge_start (kd, req, age, num, force);
 }
 
 void admin_purge_now (struct kvsd *kd)
 {
-    char sage[32], snum[32];
-    const char *params[3];
-
-    if (kd->purge_age < 0 && kd->purge_num < 0)
-        return;
-    purge_params (kd->purge_age, kd->purge_num, 1, sage, snum, params);
-    if (db_ready (kd->db))
-        db_query (kd->db, "purge", 3, params, auto_purge_done, NULL);
+    if ((kd->purge_age >= 0 || kd->purge_num >= 0) && db_ready (kd->db))
+        purge_start (kd, NULL, kd->purge_age, kd->purge_num, 1);
 }
 
 static void purge_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)

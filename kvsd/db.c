@@ -49,8 +49,9 @@ struct db {
     int nprepared; /* PREPARING: statements still to be acknowledged */
     struct query *head, **tail;
     int npending;
-    char why[FX_ERROR_LEN]; /* "kvs: database unavailable: ..." */
-    int logged_down;        /* the current outage was logged */
+    char why[FX_ERROR_LEN];    /* "kvs: database unavailable: ..." */
+    char broken[FX_ERROR_LEN]; /* sending failed: reset from the io watcher, because of this */
+    int logged_down;           /* the current outage was logged */
 };
 
 /* Every statement kvsd sends, prepared once per connection. */
@@ -66,7 +67,8 @@ static const struct statement {
     {"ns-create", "INSERT INTO kvs_namespace (name, owner) VALUES ($1, $2::bigint)", 2},
     {"ns-remove", "DELETE FROM kvs_namespace WHERE name = $1 AND name <> 'primary'", 1},
     {"stats", "SELECT kvs_stats ()", 0},
-    {"purge", "SELECT kvs_job_purge ($1::double precision, $2::integer, $3::boolean)", 3},
+    {"purge", "SELECT kvs_job_purge ($1::double precision, $2::integer, $3::boolean, $4::integer)",
+     4},
 };
 #define NSTATEMENTS ((int) (sizeof (statements) / sizeof (statements[0])))
 
@@ -76,19 +78,23 @@ static void set_why (struct db *db, const char *cause)
 {
     size_t n;
 
-    snprintf (db->why, sizeof (db->why), "kvs: database unavailable: %s", cause);
+    snprintf (db->why, sizeof (db->why), "kvs: database unavailable: %.200s", cause);
     n = strcspn (db->why, "\n");
     db->why[n] = '\0'; /* libpq messages end with (and may contain) newlines */
 }
 
+/* Watch the connection's socket for events (none: stop).  PQconnectPoll may move to
+ * another socket (the next address of a host), so the descriptor is compared too. */
 static void io_set (struct db *db, int events)
 {
-    if (db->io_events == events && ev_is_active (&db->io))
+    int fd = db->conn ? PQsocket (db->conn) : -1;
+
+    if (db->io_events == events && ev_is_active (&db->io) && db->io.fd == fd)
         return;
     ev_io_stop (db->kd->loop, &db->io);
     db->io_events = events;
-    if (events && db->conn) {
-        ev_io_set (&db->io, PQsocket (db->conn), events);
+    if (events && fd >= 0) {
+        ev_io_set (&db->io, fd, events);
         ev_io_start (db->kd->loop, &db->io);
     }
 }
@@ -122,6 +128,7 @@ static void db_reset (struct db *db, const char *cause)
     io_set (db, 0);
     PQfinish (db->conn);
     db->conn = NULL;
+    db->broken[0] = '\0';
     db->state = DB_DOWN;
     snprintf (err.text, sizeof (err.text), "%s", db->why);
     fail_pending (db, &err);
@@ -277,21 +284,30 @@ static void prepared_cb (struct kvsd *kd, PGresult *res, const struct db_error *
         ready (db);
 }
 
-static int enqueue (struct db *db, db_result_f cb, void *arg)
+static struct query *query_create (db_result_f cb, void *arg)
 {
     struct query *q = calloc (1, sizeof (*q));
 
-    if (!q || PQpipelineSync (db->conn) != 1) {
-        free (q);
-        return -1;
+    if (q) {
+        q->cb = cb;
+        q->arg = arg;
     }
-    q->cb = cb;
-    q->arg = arg;
+    return q;
+}
+
+/* Queue q, whose query was just sent, and end it with a sync point.  (q is allocated before
+ * sending, so that every query on the wire has its entry and results never shift.)  A
+ * failed sync marks the connection broken; the io watcher resets it, outside the caller. */
+static void enqueue (struct db *db, struct query *q)
+{
     q->sent = ev_now (db->kd->loop);
     *db->tail = q;
     db->tail = &q->next;
     db->npending++;
-    return 0;
+    if (PQpipelineSync (db->conn) != 1) {
+        snprintf (db->broken, sizeof (db->broken), "%s", PQerrorMessage (db->conn));
+        io_set (db, EV_READ | EV_WRITE);
+    }
 }
 
 /* SETUP: the migrations' result; then prepare every statement in pipeline mode. */
@@ -320,13 +336,16 @@ static void setup_results (struct db *db)
     db->state = DB_PREPARING;
     db->nprepared = NSTATEMENTS;
     for (int i = 0; i < NSTATEMENTS; i++) {
-        if (PQsendPrepare (db->conn, statements[i].name, statements[i].sql, statements[i].nparams,
-                           NULL)
-                != 1
-            || enqueue (db, prepared_cb, db) < 0) {
-            db_reset (db, PQerrorMessage (db->conn));
+        struct query *q = query_create (prepared_cb, db);
+        if (!q
+            || PQsendPrepare (db->conn, statements[i].name, statements[i].sql,
+                              statements[i].nparams, NULL)
+                   != 1) {
+            free (q);
+            db_reset (db, q ? PQerrorMessage (db->conn) : "out of memory");
             return;
         }
+        enqueue (db, q);
     }
     flush_output (db);
 }
@@ -369,6 +388,12 @@ static void io_cb (struct ev_loop *loop, ev_io *w, int revents)
     struct db *db = w->data;
 
     (void) loop;
+    if (db->broken[0]) {
+        char cause[FX_ERROR_LEN];
+        snprintf (cause, sizeof (cause), "%s", db->broken);
+        db_reset (db, cause);
+        return;
+    }
     if (db->state == DB_CONNECTING) {
         connect_poll (db);
         return;
@@ -508,17 +533,24 @@ int db_pending (const struct db *db)
 int db_query (struct db *db, const char *stmt, int nparams, const char *const params[],
               db_result_f cb, void *arg)
 {
-    if (db->state != DB_READY) {
+    struct query *q;
+
+    if (db->state != DB_READY || db->broken[0]) {
         errno = EAGAIN;
         return -1;
     }
-    if (PQsendQueryPrepared (db->conn, stmt, nparams, params, NULL, NULL, 0) != 1
-        || enqueue (db, cb, arg) < 0) {
-        set_why (db, PQerrorMessage (db->conn));
-        io_set (db, EV_READ | EV_WRITE); /* the io watcher finds out what broke */
+    if (!(q = query_create (cb, arg)))
+        return -1;
+    if (PQsendQueryPrepared (db->conn, stmt, nparams, params, NULL, NULL, 0) != 1) {
+        free (q);
+        snprintf (db->broken, sizeof (db->broken), "%s", PQerrorMessage (db->conn));
+        set_why (db, db->broken);
+        io_set (db, EV_READ | EV_WRITE); /* the io watcher resets the connection */
         errno = EAGAIN;
         return -1;
     }
-    io_set (db, PQflush (db->conn) != 0 ? EV_READ | EV_WRITE : EV_READ);
+    enqueue (db, q);
+    if (!db->broken[0])
+        io_set (db, PQflush (db->conn) != 0 ? EV_READ | EV_WRITE : EV_READ);
     return 0;
 }

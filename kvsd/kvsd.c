@@ -70,6 +70,8 @@ static int config_apply (struct kvsd *kd, json_t *config, struct fx_error *err)
     }
     kd->purge_age = age;
     kd->purge_num = num ? json_integer_value (num) : -1;
+    if (kd->purge_num > INT32_MAX)
+        kd->purge_num = INT32_MAX;
     json_decref (kd->config);
     kd->config = json_incref (config);
     return 0;
@@ -100,6 +102,7 @@ static void db_state_cb (struct kvsd *kd, int ready)
         return;
     }
     ns_load (kd);
+    watch_reload_all (kd);
     if (!kd->notified) {
         fx_log (kd->peer, LOG_INFO, "serving the store (schema level %d)", schema_version ());
         fx_notify_ready ();
@@ -240,9 +243,12 @@ error:
 
 void kvsd_destroy (struct kvsd *kd)
 {
+    struct db_error err = {ENOSYS, "kvs: shutting down"};
+
     if (!kd)
         return;
     ev_timer_stop (kd->loop, &kd->purge_timer);
+    store_fail_queued (kd, &err);
     watch_destroy_all (kd);
     db_destroy (kd->db);
     ns_destroy_all (kd);

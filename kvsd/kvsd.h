@@ -24,12 +24,14 @@
 #include "services/peer.h"
 #include "services/strmap.h"
 
-#define KVS_KEY_MAX       1024
-#define KVS_NS_MAX        100
-#define KVS_BATCH_MAX     1000              /* client transactions in one database one */
-#define KVS_BATCH_BYTES   (8 * 1024 * 1024) /* payload bytes in one database transaction */
-#define KVS_DEFAULT_LIMIT 1000              /* entries or events per answer */
-#define KVS_DB_TIMEOUT    10.0              /* seconds without an answer: connection reset */
+#define KVS_KEY_MAX              1024
+#define KVS_NS_MAX               100
+#define KVS_BATCH_MAX            1000              /* client transactions in one database one */
+#define KVS_BATCH_BYTES          (8 * 1024 * 1024) /* payload bytes in one database transaction */
+#define KVS_DEFAULT_LIMIT        1000              /* entries or events per answer */
+#define KVS_DB_TIMEOUT           10.0              /* seconds without an answer: connection reset */
+#define KVS_STATEMENT_TIMEOUT_MS 8000              /* the server gives up first, and rolls back */
+#define KVS_PURGE_CHUNK          1000              /* jobs removed in one database transaction */
 
 struct db;
 struct watch;
@@ -146,7 +148,6 @@ struct ns *ns_access (struct kvsd *kd, const struct fx_msg *req, const char *nam
 
 /* store.c */
 extern const struct fx_handler store_handlers[];
-void store_db_ready (struct kvsd *kd);
 void store_fail_queued (struct kvsd *kd, const struct db_error *err);
 
 /* watch.c */
@@ -157,6 +158,8 @@ void watch_commit (struct kvsd *kd, struct ns *ns, json_t *ops, json_t *seqs);
 void watch_removed (struct kvsd *kd, struct ns *ns, const char *key);
 /* The namespace goes away: end its watches with ENOENT. */
 void watch_ns_gone (struct kvsd *kd, struct ns *ns);
+/* After a reconnection: a commit whose answer was lost may have changed anything. */
+void watch_reload_all (struct kvsd *kd);
 void watch_disconnect (struct fx_peer *p, struct fx_msg *ev, void *arg);
 void watch_destroy_all (struct kvsd *kd);
 

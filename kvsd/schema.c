@@ -208,7 +208,7 @@ static const char *const migration_1[] = {
     "   IF NOT FOUND THEN PERFORM kvs_fail ('ENOENT', k || ': No such key'); END IF;"
     "   IF t <> 'd' THEN PERFORM kvs_fail ('ENOTDIR', k || ': Not a directory'); END IF;"
     "  END IF;"
-    "  SELECT string_agg (CASE WHEN rn > p_limit THEN NULL"
+    "  SELECT string_agg (CASE WHEN NOT keep THEN NULL"
     "   WHEN type = 'j' THEN format ('{\"key\":%s,\"type\":\"json\"%s}', to_json (key),"
     "    CASE WHEN p_values THEN ',\"value\":' || jvalue ELSE '' END)"
     "   WHEN type = 'r' THEN format ('{\"key\":%s,\"type\":\"raw\"%s}', to_json (key),"
@@ -217,15 +217,19 @@ static const char *const migration_1[] = {
     "   WHEN type = 'e' THEN format ('{\"key\":%s,\"type\":\"eventlog\",\"count\":%s}',"
     "    to_json (key), nevents)"
     "   ELSE format ('{\"key\":%s,\"type\":\"dir\"}', to_json (key)) END, ',' ORDER BY key),"
-    "   max (rn) INTO r, n"
-    "  FROM (SELECT key, type, jvalue, rvalue, nevents, row_number () OVER (ORDER BY key) AS rn"
-    "   FROM kvs_entry WHERE ns = p_ns AND key > p_after AND CASE"
-    "    WHEN NOT p_rec THEN parent = k"
-    "    WHEN k = '' THEN true"
-    "    ELSE key > k || '.' AND key < k || '/' END"
-    "   ORDER BY key LIMIT p_limit + 1) x;"
+    "   count (*) FILTER (WHERE NOT keep) INTO r, n"
+    "  FROM (SELECT *, rn <= p_limit AND (total <= 4194304 OR rn = 1) AS keep"
+    "   FROM (SELECT key, type, jvalue, rvalue, nevents,"
+    "    row_number () OVER (ORDER BY key) AS rn,"
+    "    sum (CASE WHEN p_values THEN coalesce (octet_length (jvalue), 0)"
+    "     + 2 * coalesce (octet_length (rvalue), 0) ELSE 0 END) OVER (ORDER BY key) AS total"
+    "    FROM kvs_entry WHERE ns = p_ns AND key > p_after AND CASE"
+    "     WHEN NOT p_rec THEN parent = k"
+    "     WHEN k = '' THEN true"
+    "     ELSE key > k || '.' AND key < k || '/' END"
+    "    ORDER BY key LIMIT p_limit + 1) x) y;"
     "  RETURN format ('{\"entries\":[%s],\"more\":%s}', coalesce (r, ''),"
-    "   CASE WHEN n > p_limit THEN 'true' ELSE 'false' END);"
+    "   CASE WHEN n > 0 THEN 'true' ELSE 'false' END);"
     " END $f$",
 
     /* Entries, events and bytes by namespace and by first key component. */
@@ -250,24 +254,30 @@ static const char *const migration_1[] = {
     "    'prefix', prefix, 'entries', entries, 'events', events, 'bytes', bytes)"
     "    ORDER BY ns, prefix), '[]') FROM p))::text $f$",
 
-    /* Inactive jobs (last event of job.ID.eventlog is clean) older than p_age seconds or
-     * beyond the newest p_num; removed when p_force.  Returns {"jobs", "entries", "bytes",
-     * "keys"}. */
+    /* Inactive jobs (the last event of job.ID.eventlog, ID in dothex, is clean) older than
+     * p_age seconds or beyond the newest p_num.  Without p_force they are only counted;
+     * with it the oldest p_max of them are removed (a bounded transaction: the caller
+     * repeats while "more").  Returns {"jobs", "entries", "bytes", "keys", "more"}. */
     "CREATE FUNCTION kvs_job_purge (p_age double precision, p_num integer,"
-    " p_force boolean) RETURNS text LANGUAGE plpgsql AS $f$"
+    " p_force boolean, p_max integer) RETURNS text LANGUAGE plpgsql AS $f$"
     " DECLARE keys text[]; k text; nent bigint := 0; nbytes bigint := 0; ne bigint;"
-    "  nb bigint; v bigint;"
+    "  nb bigint; total integer;"
     " BEGIN"
-    "  SELECT coalesce (array_agg (dir), '{}') INTO keys FROM ("
+    "  SELECT count (*), coalesce ((array_agg (dir ORDER BY timestamp))[1:p_max], '{}')"
+    "   INTO total, keys FROM ("
     "   SELECT left (e.key, -9) AS dir, ev.timestamp,"
     "    row_number () OVER (ORDER BY ev.timestamp DESC) AS rn"
     "   FROM kvs_entry e JOIN kvs_event ev ON ev.ns = e.ns AND ev.key = e.key"
     "    AND ev.seq = e.nevents - 1"
     "   WHERE e.ns = 'primary' AND e.key > 'job.' AND e.key < 'job/' AND e.type = 'e'"
-    "    AND e.key LIKE '%.eventlog' AND ev.name = 'clean') x"
+    "    AND e.key ~ '^job(\\.[0-9a-f]{4}){4}\\.eventlog$' AND ev.name = 'clean') x"
     "  WHERE (p_age IS NOT NULL AND timestamp < extract (epoch FROM now ()) - p_age)"
     "   OR (p_num IS NOT NULL AND rn > p_num);"
-    "  IF p_force AND array_length (keys, 1) > 0 THEN"
+    "  IF NOT p_force THEN"
+    "   RETURN json_build_object ('jobs', total, 'entries', 0, 'bytes', 0,"
+    "    'keys', '[]'::json, 'more', false)::text;"
+    "  END IF;"
+    "  IF array_length (keys, 1) > 0 THEN"
     "   UPDATE kvs_namespace SET version = version + 1 WHERE name = 'primary';"
     "   FOREACH k IN ARRAY keys LOOP"
     "    SELECT count (*), sum (coalesce (octet_length (jvalue), 0)"
@@ -281,8 +291,8 @@ static const char *const migration_1[] = {
     "   END LOOP;"
     "  END IF;"
     "  RETURN json_build_object ('jobs', coalesce (array_length (keys, 1), 0),"
-    "   'entries', nent, 'bytes', nbytes,"
-    "   'keys', CASE WHEN p_force THEN to_json (keys) ELSE '[]'::json END)::text;"
+    "   'entries', nent, 'bytes', nbytes, 'keys', to_json (keys),"
+    "   'more', total > coalesce (array_length (keys, 1), 0))::text;"
     " END $f$",
 };
 
@@ -311,10 +321,11 @@ char *schema_setup_sql (unsigned long owner)
     if (!f)
         return NULL;
     fprintf (f,
-             "DO $setup$ DECLARE v integer; BEGIN\n"
+             "DO $setup$ DECLARE v integer := 0; BEGIN\n"
              "PERFORM pg_advisory_xact_lock (7418001);\n"
-             "CREATE TABLE IF NOT EXISTS kvs_schema (version integer NOT NULL);\n"
-             "SELECT coalesce (max (version), 0) INTO v FROM kvs_schema;\n"
+             "IF to_regclass ('kvs_schema') IS NULL THEN\n"
+             "CREATE TABLE kvs_schema (version integer NOT NULL);\n"
+             "ELSE SELECT coalesce (max (version), 0) INTO v FROM kvs_schema; END IF;\n"
              "IF v > %d THEN RAISE EXCEPTION 'the database schema is at level %%, newer than "
              "this kvsd knows (%d)', v; END IF;\n",
              schema_version (), schema_version ());
@@ -324,12 +335,14 @@ char *schema_setup_sql (unsigned long owner)
             fprintf (f, "EXECUTE $mig$%s$mig$;\n", migrations[m].stmts[i]);
         fprintf (f, "END IF;\n");
     }
+    /* Nothing is written when the database is current: a read-only one still serves. */
     fprintf (f,
-             "DELETE FROM kvs_schema; INSERT INTO kvs_schema VALUES (%d);\n"
-             "INSERT INTO kvs_namespace (name, owner) VALUES ('primary', %lu)"
-             " ON CONFLICT DO NOTHING;\n"
-             "END $setup$",
-             schema_version (), owner);
+             "IF v < %d THEN DELETE FROM kvs_schema; INSERT INTO kvs_schema VALUES (%d); END IF;\n"
+             "IF NOT EXISTS (SELECT 1 FROM kvs_namespace WHERE name = 'primary') THEN\n"
+             "INSERT INTO kvs_namespace (name, owner) VALUES ('primary', %lu); END IF;\n"
+             "END $setup$;\n"
+             "SET statement_timeout = %d",
+             schema_version (), schema_version (), owner, KVS_STATEMENT_TIMEOUT_MS);
     if (fclose (f) != 0) {
         free (buf);
         return NULL;

@@ -319,7 +319,8 @@ static void read_cb (struct kvsd *kd, PGresult *res, const struct db_error *err,
     else if (!(o = json_loads (PQgetvalue (res, 0, 0), 0, NULL)))
         fx_respond_error (kd->peer, req, EIO, "kvs: unexpected answer from the database");
     else {
-        fx_respond (kd->peer, req, o);
+        if (fx_respond (kd->peer, req, o) < 0 && errno == EMSGSIZE)
+            fx_respond_error (kd->peer, req, EMSGSIZE, "the answer is too big: ask for less");
         json_decref (o);
     }
     fx_msg_destroy (req);

@@ -35,7 +35,7 @@ struct watch {
     struct watch *all_next, *all_prev; /* in kd->watch_list */
 };
 
-static void load (struct kvsd *kd, struct watch *w);
+static int load (struct kvsd *kd, struct watch *w);
 
 static void watch_free (struct watch *w)
 {
@@ -76,6 +76,14 @@ static void watch_end (struct kvsd *kd, struct watch *w, int errnum, const char 
         watch_free (w);
 }
 
+/* Answer w; an answer too big for a message ends the stream with EMSGSIZE instead of
+ * leaving the requester waiting. */
+static void watch_send (struct kvsd *kd, struct watch *w, json_t *o)
+{
+    if (fx_respond (kd->peer, w->req, o) < 0 && errno == EMSGSIZE)
+        fx_respond_error (kd->peer, w->req, EMSGSIZE, "%s: the value is too big to send", w->key);
+}
+
 static void send_entry (struct kvsd *kd, struct watch *w, json_t *entry)
 {
     json_t *events;
@@ -85,13 +93,13 @@ static void send_entry (struct kvsd *kd, struct watch *w, json_t *entry)
     if ((events = json_object_get (entry, "events"))) {
         json_unpack (entry, "{s:I s:I}", "seq", &seq, "count", &count);
         if (json_array_size (events) > 0 || !w->exists)
-            fx_respond (kd->peer, w->req, entry);
+            watch_send (kd, w, entry);
         w->next = seq + (json_int_t) json_array_size (events);
         if (w->next < count)
             w->reload = 1; /* the rest of a long eventlog: another page */
     } else if ((text = json_dumps (entry, JSON_COMPACT))) {
         if (!(w->quiet && w->last && strcmp (w->last, text) == 0))
-            fx_respond (kd->peer, w->req, entry);
+            watch_send (kd, w, entry);
         free (w->last);
         w->last = text;
     }
@@ -110,6 +118,8 @@ static void load_cb (struct kvsd *kd, PGresult *res, const struct db_error *err,
     }
     if (err && err->errnum == ENOENT && !w->exists && w->waitcreate)
         ; /* not there yet: the commit that creates it wakes us */
+    else if (err && err->errnum == EAGAIN && (w->exists || w->waitcreate))
+        ; /* the database went away: watch_reload_all() reads it again once it is back */
     else if (err)
         watch_end (kd, w, err->errnum, err->text);
     else if (!(entry = json_loads (PQgetvalue (res, 0, 0), 0, NULL)))
@@ -125,23 +135,24 @@ static void load_cb (struct kvsd *kd, PGresult *res, const struct db_error *err,
     }
 }
 
-static void load (struct kvsd *kd, struct watch *w)
+/* Read w's entry (again).  Returns -1 when the database is unavailable: the caller decides
+ * (a new watch ends; an established one is read again after the reconnection). */
+static int load (struct kvsd *kd, struct watch *w)
 {
     char from[24], limit[16];
 
     if (w->loading) {
         w->reload = 1;
-        return;
+        return 0;
     }
     snprintf (from, sizeof (from), "%lld", (long long) w->next);
     snprintf (limit, sizeof (limit), "%d", KVS_DEFAULT_LIMIT);
     if (db_query (kd->db, "get", 4, (const char *const[]){w->ns->name, w->key, from, limit},
                   load_cb, w)
-        < 0) {
-        watch_end (kd, w, EAGAIN, db_unavailable (kd->db));
-        return;
-    }
+        < 0)
+        return -1;
     w->loading = 1;
+    return 0;
 }
 
 /* How op (kind on key, seq for appends) concerns w: queue an event or ask for a read. */
@@ -159,8 +170,9 @@ static int affects (struct watch *w, const char *kind, const char *key, json_t *
         return 1;
     }
     if (key_within (w->key, key))
-        return 1;                               /* a parent was replaced or removed */
-    return w->last && key_within (key, w->key); /* a directory's child */
+        return 1; /* a parent was replaced or removed */
+    /* A directory's child; or a key created under one we wait for, which creates it. */
+    return (w->last || (!w->exists && w->waitcreate)) && key_within (key, w->key);
 }
 
 void watch_commit (struct kvsd *kd, struct ns *ns, json_t *ops, json_t *seqs)
@@ -172,6 +184,7 @@ void watch_commit (struct kvsd *kd, struct ns *ns, json_t *ops, json_t *seqs)
 
     for (w = ns->watches; w; w = next) {
         int need = 0, quiet = 1;
+        json_t *events;
         next = w->ns_next;
         if (!(w->pending = json_array ()))
             continue;
@@ -180,20 +193,21 @@ void watch_commit (struct kvsd *kd, struct ns *ns, json_t *ops, json_t *seqs)
             if (json_unpack (op, "{s:s s:s}", "op", &kind, "key", &key) == 0)
                 need |= affects (w, kind, key, op, json_array_get (seqs, i), &quiet);
         }
+        events = w->pending;
+        w->pending = NULL;
         if (need) {
             w->quiet = quiet;
             load (kd, w);
-        } else if (json_array_size (w->pending) > 0) {
+        } else if (json_array_size (events) > 0) {
             json_t *o = json_pack ("{s:s s:s s:I s:I s:O}", "key", w->key, "type", "eventlog",
-                                   "count", (json_int_t) (w->next + json_array_size (w->pending)),
-                                   "seq", (json_int_t) w->next, "events", w->pending);
-            fx_respond (kd->peer, w->req, o);
+                                   "count", (json_int_t) (w->next + json_array_size (events)),
+                                   "seq", (json_int_t) w->next, "events", events);
+            watch_send (kd, w, o);
             json_decref (o);
-            w->next += json_array_size (w->pending);
+            w->next += json_array_size (events);
             w->exists = 1;
         }
-        json_decref (w->pending);
-        w->pending = NULL;
+        json_decref (events);
     }
 }
 
@@ -207,6 +221,17 @@ void watch_removed (struct kvsd *kd, struct ns *ns, const char *key)
             w->quiet = 1;
             load (kd, w);
         }
+    }
+}
+
+void watch_reload_all (struct kvsd *kd)
+{
+    struct watch *w, *next;
+
+    for (w = kd->watch_list; w; w = next) {
+        next = w->all_next;
+        w->quiet = 1;
+        load (kd, w);
     }
 }
 
@@ -260,6 +285,7 @@ static void watch_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
         watch_free (w);
         return;
     }
+    fx_msg_set_payload (w->req, NULL); /* only its routes and matchtag are needed */
     w->ns = ns;
     w->waitcreate = waitcreate;
     w->next = from;
@@ -271,7 +297,8 @@ static void watch_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     kd->watch_list = w;
     kd->nwatches++;
     fx_metric_set (kd->m_watches, kd->nwatches);
-    load (kd, w);
+    if (load (kd, w) < 0)
+        watch_end (kd, w, EAGAIN, db_unavailable (kd->db));
 }
 
 /* The route stack, stamped by the routers, names the requester's connection; a cancel from

@@ -17,6 +17,7 @@
 #include "services/confschema.h"
 #include "services/fsd.h"
 #include "services/log.h"
+#include "services/peer.h"
 
 #define LOGBUF_ENTRIES 10000
 #define DEFAULT_LEASE 30.0
@@ -159,6 +160,7 @@ struct overlayd *overlayd_create (struct ev_loop *loop, const struct overlayd_ar
     od->rank = args->rank;
     od->size = args->size;
     od->owner = getuid ();
+    fx_pidns (od->pidns, sizeof (od->pidns));
     od->starttime = fx_log_now ();
     od->lease = DEFAULT_LEASE;
     if (args->hostname)

@@ -39,6 +39,7 @@ struct overlayd_args {
 };
 
 struct overlayd {
+    char pidns[64]; /* our pid namespace: peers' pids are checked only within it */
     struct ev_loop *loop;
     uint32_t rank, size;
     uid_t owner;

@@ -221,7 +221,7 @@ static void handle_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, stru
 {
     uint32_t key = conn_pipe_key (hdr);
     struct conn *c = fx_u32map_get (od->conns_by_pipe, key);
-    const char *cred = NULL, *name = "?";
+    const char *cred = NULL, *name = "?", *pidns = NULL;
     int pid = 0;
     json_t *o;
 
@@ -234,7 +234,10 @@ static void handle_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, stru
     c->pipe = key;
     c->hdr = *hdr;
     o = fx_msg_json (msg, NULL);
-    if (!o || json_unpack (o, "{s:s s?s s?i}", "cred", &cred, "name", &name, "pid", &pid) < 0) {
+    if (!o
+        || json_unpack (o, "{s:s s?s s?i s?s}", "cred", &cred, "name", &name, "pid", &pid, "pidns",
+                        &pidns)
+               < 0) {
         snprintf (c->name, sizeof (c->name), "?");
         if (fx_u32map_put (od->conns_by_pipe, key, c) < 0) {
             conn_destroy (c);
@@ -244,7 +247,9 @@ static void handle_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, stru
         return;
     }
     snprintf (c->name, sizeof (c->name), "%s", name);
-    c->pid = pid > 0 ? pid : 0;
+    /* A pid means something here only in our own pid namespace (a peer in a container has
+     * its own numbering): otherwise the lease alone tells when it is gone. */
+    c->pid = pid > 0 && pidns && strcmp (pidns, od->pidns) == 0 ? pid : 0;
     if (fx_u32map_put (od->conns_by_pipe, key, c) < 0) {
         conn_destroy (c);
         return;
@@ -348,6 +353,10 @@ static void route_request_from (struct overlayd *od, uint32_t from, struct fx_ms
 
 static void route_request (struct overlayd *od, struct conn *c, struct fx_msg *msg)
 {
+    /* A route stack is the routers' to write: whatever a local peer put there is dropped,
+     * so that no peer can pose as another's connection (cancels, disconnect matching). */
+    if (c->kind == CONN_LOCAL)
+        msg->nroutes = 0;
     route_request_from (od, c->id, msg);
 }
 

@@ -490,18 +490,27 @@ void fx_loop_sleep (struct ev_loop *loop, double seconds)
         ev_run (loop, EVRUN_ONCE);
 }
 
+void fx_pidns (char *buf, size_t len)
+{
+    ssize_t n = readlink ("/proc/self/ns/pid", buf, len - 1);
+
+    buf[n > 0 ? n : 0] = '\0';
+}
+
 /* Send the hello and run the loop until the router answers or the time is up. */
 static int say_hello (struct fx_peer *p, const char *uri, struct fx_error *err)
 {
     struct fx_error merr;
     ev_timer timer;
-    char *cred;
+    char *cred, pidns[64];
     json_t *o;
     int rc;
 
     if (!(cred = fx_auth_hello_create (fx_auth_socket (), &merr)))
         return errprintf (err, "%s", merr.text);
-    o = json_pack ("{s:s s:s s:i}", "cred", cred, "name", p->name, "pid", (int) getpid ());
+    fx_pidns (pidns, sizeof (pidns));
+    o = json_pack ("{s:s s:s s:i s:s}", "cred", cred, "name", p->name, "pid", (int) getpid (),
+                   "pidns", pidns);
     free (cred);
     if (!o)
         return errprintf (err, "out of memory");

@@ -35,6 +35,10 @@ struct fx_handler {
 /* The URI to connect to: $FLUX_URI, else the system instance's ipc:///run/flux/router. */
 const char *fx_peer_default_uri (void);
 
+/* This process's pid namespace ("pid:[4026531836]", as /proc/self/ns/pid names it) in buf,
+ * or "" when it cannot be read.  The router trusts a peer's pid only within its own. */
+void fx_pidns (char *buf, size_t len);
+
 /* Connect to the router at uri (NULL = default), say hello with a MUNGE credential and wait
  * (at most FX_RPC_TIMEOUT) for the router's answer.  name appears in logs.  Blocking: call
  * it at start-up only.  Returns NULL with errno and a one-line message in err. */

@@ -131,9 +131,9 @@ test_expect_success 'guests: no primary, no other users'\'' namespaces, only the
 '
 # fake_job ID LASTEVENT: a job's data as jobd will write it, its eventlog ending in LASTEVENT.
 fake_job() {
-    flux kvs put job.0000.$1.jobspec='{"version":1}' &&
-    flux kvs eventlog append job.0000.$1.eventlog submit &&
-    flux kvs eventlog append job.0000.$1.eventlog "$2"
+    flux kvs put job.0000.0000.0000.$1.jobspec='{"version":1}' &&
+    flux kvs eventlog append job.0000.0000.0000.$1.eventlog submit &&
+    flux kvs eventlog append job.0000.0000.0000.$1.eventlog "$2"
 }
 test_expect_success 'flux job purge: counts, then removes the oldest inactive jobs' '
     fake_job 0001 clean && fake_job 0002 clean && fake_job 0003 clean && fake_job 0004 start &&
@@ -141,21 +141,21 @@ test_expect_success 'flux job purge: counts, then removes the oldest inactive jo
     grep "use --force to purge 2 jobs" purge1.out &&
     flux job purge --num-limit=1 -f 2>purge2.out &&
     grep "purged 2 inactive jobs" purge2.out &&
-    ! flux kvs get job.0000.0001.jobspec 2>/dev/null &&
-    ! flux kvs get job.0000.0002.jobspec 2>/dev/null &&
-    flux kvs get job.0000.0003.jobspec &&
-    flux kvs get job.0000.0004.jobspec
+    ! flux kvs get job.0000.0000.0000.0001.jobspec 2>/dev/null &&
+    ! flux kvs get job.0000.0000.0000.0002.jobspec 2>/dev/null &&
+    flux kvs get job.0000.0000.0000.0003.jobspec &&
+    flux kvs get job.0000.0000.0000.0004.jobspec
 '
 test_expect_success 'a guest may not purge' '
     ! as_guest flux job purge --num-limit=0 -f 2>gpurge.err &&
     grep -i "owner" gpurge.err &&
-    flux kvs get job.0000.0003.jobspec
+    flux kvs get job.0000.0000.0000.0003.jobspec
 '
 test_expect_success 'kvs.purge-num-limit applies at reload, no command needed' '
     echo "kvs = { purge-num-limit = 0; };" >"$TEST_DIR/conf/kvs.conf" &&
     flux config reload &&
-    wait_for 10 sh -c "! flux kvs get job.0000.0003.jobspec 2>/dev/null" &&
-    flux kvs get job.0000.0004.jobspec &&
+    wait_for 10 sh -c "! flux kvs get job.0000.0000.0000.0003.jobspec 2>/dev/null" &&
+    flux kvs get job.0000.0000.0000.0004.jobspec &&
     flux dmesg | grep "purged 1 inactive jobs"
 '
 stop_instance_after_faults

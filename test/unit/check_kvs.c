@@ -263,33 +263,77 @@ START_TEST (job_purge)
     json_t *o;
     char *s;
 
-    /* Three jobs: two inactive (clean at t=100 and t=200), one still running. */
+    /* Three jobs inactive (clean at t=100, 200, 250), one running, and an eventlog that is
+     * not a job's (job.eventlog) whose last event is clean too: never taken for a job. */
     commit_ok ("[{\"ns\":\"primary\",\"ops\":["
-               "{\"op\":\"put\",\"key\":\"job.0000.0001.jobspec\",\"value\":{}},"
-               "{\"op\":\"append\",\"key\":\"job.0000.0001.eventlog\",\"event\":{\"timestamp\":1,"
-               "\"name\":\"submit\"}},"
-               "{\"op\":\"append\",\"key\":\"job.0000.0001.eventlog\",\"event\":{\"timestamp\":100,"
-               "\"name\":\"clean\"}},"
-               "{\"op\":\"append\",\"key\":\"job.0000.0002.eventlog\",\"event\":{\"timestamp\":200,"
-               "\"name\":\"clean\"}},"
-               "{\"op\":\"append\",\"key\":\"job.0000.0003.eventlog\",\"event\":{\"timestamp\":300,"
-               "\"name\":\"submit\"}}]}]");
-    o = call ("SELECT kvs_job_purge (NULL, 1, false)", 0, NULL, NULL);
+               "{\"op\":\"put\",\"key\":\"job.0000.0000.0000.0001.jobspec\",\"value\":{}},"
+               "{\"op\":\"append\",\"key\":\"job.0000.0000.0000.0001.eventlog\","
+               "\"event\":{\"timestamp\":1,\"name\":\"submit\"}},"
+               "{\"op\":\"append\",\"key\":\"job.0000.0000.0000.0001.eventlog\","
+               "\"event\":{\"timestamp\":100,\"name\":\"clean\"}},"
+               "{\"op\":\"append\",\"key\":\"job.0000.0000.0000.0002.eventlog\","
+               "\"event\":{\"timestamp\":200,\"name\":\"clean\"}},"
+               "{\"op\":\"append\",\"key\":\"job.0000.0000.0000.0004.eventlog\","
+               "\"event\":{\"timestamp\":250,\"name\":\"clean\"}},"
+               "{\"op\":\"append\",\"key\":\"job.0000.0000.0000.0003.eventlog\","
+               "\"event\":{\"timestamp\":300,\"name\":\"submit\"}},"
+               "{\"op\":\"append\",\"key\":\"job.x.eventlog\","
+               "\"event\":{\"timestamp\":1,\"name\":\"clean\"}}]}]");
+    o = call ("SELECT kvs_job_purge (NULL, 1, false, 1)", 0, NULL, NULL);
     s = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
-    ck_assert_str_eq (s, "{\"bytes\":0,\"entries\":0,\"jobs\":1,\"keys\":[]}");
+    ck_assert_str_eq (s, "{\"bytes\":0,\"entries\":0,\"jobs\":2,\"keys\":[],\"more\":false}");
     free (s);
     json_decref (o);
-    o = call ("SELECT kvs_job_purge (NULL, 1, true)", 0, NULL, NULL);
+    /* At most one per call, the oldest first; "more" says another call is needed. */
+    o = call ("SELECT kvs_job_purge (NULL, 1, true, 1)", 0, NULL, NULL);
     s = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
-    ck_assert_str_eq (s, "{\"bytes\":65,\"entries\":3,\"jobs\":1,\"keys\":[\"job.0000.0001\"]}");
+    ck_assert_str_eq (s, "{\"bytes\":65,\"entries\":3,\"jobs\":1,"
+                         "\"keys\":[\"job.0000.0000.0000.0001\"],\"more\":true}");
     free (s);
     json_decref (o);
-    ck_assert_ptr_null (get ("primary", "job.0000.0001", "0", NULL));
-    /* An age limit in seconds: everything inactive is older than a minute. */
-    o = call ("SELECT kvs_job_purge (60, NULL, true)", 0, NULL, NULL);
+    ck_assert_ptr_null (get ("primary", "job.0000.0000.0000.0001", "0", NULL));
+    o = call ("SELECT kvs_job_purge (NULL, 1, true, 1)", 0, NULL, NULL);
+    ck_assert_int_eq (json_integer_value (json_object_get (o, "jobs")), 1);
+    ck_assert (json_is_false (json_object_get (o, "more")));
+    json_decref (o);
+    ck_assert_ptr_null (get ("primary", "job.0000.0000.0000.0002", "0", NULL));
+    /* An age limit in seconds: the last inactive one is older than a minute. */
+    o = call ("SELECT kvs_job_purge (60, NULL, true, 1000)", 0, NULL, NULL);
     ck_assert_int_eq (json_integer_value (json_object_get (o, "jobs")), 1);
     json_decref (o);
-    ASSERT_ENTRY ("job.0000", "{\"entries\":[\"0003\"],\"key\":\"job.0000\",\"type\":\"dir\"}");
+    ASSERT_ENTRY ("job.0000.0000.0000",
+                  "{\"entries\":[\"0003\"],\"key\":\"job.0000.0000.0000\",\"type\":\"dir\"}");
+    ASSERT_ENTRY ("job.x", "{\"entries\":[\"eventlog\"],\"key\":\"job.x\",\"type\":\"dir\"}");
+}
+END_TEST
+
+START_TEST (dir_answer_is_capped_in_bytes)
+{
+    char *batch = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&batch, &len);
+    json_t *o;
+
+    /* Six values of 1 MB: a listing with values stops before 4 MiB and says there is more. */
+    fprintf (f, "[{\"ns\":\"primary\",\"ops\":[");
+    for (int i = 0; i < 6; i++) {
+        fprintf (f, "%s{\"op\":\"put\",\"key\":\"big.v%d\",\"value\":\"", i ? "," : "", i);
+        for (int j = 0; j < 1000000; j++)
+            fputc ('x', f);
+        fprintf (f, "\"}");
+    }
+    fprintf (f, "]}]");
+    fclose (f);
+    commit_ok (batch);
+    free (batch);
+    o = call ("SELECT kvs_dir ('primary', 'big', false, true, '', 1000)", 0, NULL, NULL);
+    ck_assert_int_eq (json_array_size (json_object_get (o, "entries")), 4);
+    ck_assert (json_is_true (json_object_get (o, "more")));
+    json_decref (o);
+    o = call ("SELECT kvs_dir ('primary', 'big', false, false, '', 1000)", 0, NULL, NULL);
+    ck_assert_int_eq (json_array_size (json_object_get (o, "entries")), 6);
+    ck_assert (json_is_false (json_object_get (o, "more")));
+    json_decref (o);
 }
 END_TEST
 
@@ -302,6 +346,10 @@ START_TEST (setup_is_idempotent_and_refuses_newer)
     res = exec_ok ("SELECT owner FROM kvs_namespace WHERE name = 'primary'");
     ck_assert_str_eq (PQgetvalue (res, 0, 0), "1234");
     PQclear (res);
+    /* A current database is only read: a read-only one (a standby) still serves. */
+    PQclear (exec_ok ("SET default_transaction_read_only = on"));
+    PQclear (exec_ok (sql));
+    PQclear (exec_ok ("SET default_transaction_read_only = off"));
     PQclear (exec_ok ("UPDATE kvs_schema SET version = 999"));
     res = PQexec (conn, sql);
     ck_assert_int_eq (PQresultStatus (res), PGRES_FATAL_ERROR);
@@ -355,6 +403,7 @@ int main (void)
     tcase_add_test (db, namespaces_are_separate);
     tcase_add_test (db, dir_listing_pages);
     tcase_add_test (db, job_purge);
+    tcase_add_test (db, dir_answer_is_capped_in_bytes);
     tcase_add_test (db, setup_is_idempotent_and_refuses_newer);
     tcase_add_test (keys, key_rules);
     suite_add_tcase (s, db);
