@@ -4,7 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 HELPERS=$SRCDIR/test/helpers
 
-start_instance
+mkdir -p "$TEST_DIR/conf" # empty: for flux config reload, which logs a line
+start_instance -c "$TEST_DIR/conf"
 
 test_expect_success 'a burst of 5000 log entries all reach the ring buffer' '
     $HELPERS/logflood 5000 &&
