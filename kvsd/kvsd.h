@@ -32,6 +32,7 @@
 #define KVS_DB_TIMEOUT           10.0              /* seconds without an answer: connection reset */
 #define KVS_STATEMENT_TIMEOUT_MS 8000              /* the server gives up first, and rolls back */
 #define KVS_PURGE_CHUNK          1000              /* jobs removed in one database transaction */
+#define KVS_GUEST_WATCHES        1000              /* watches one guest user may hold */
 
 struct db;
 struct watch;

@@ -250,6 +250,15 @@ void watch_destroy_all (struct kvsd *kd)
         watch_end (kd, kd->watch_list, ENOSYS, "kvs: shutting down");
 }
 
+static int user_watches (struct kvsd *kd, uint32_t userid)
+{
+    int n = 0;
+
+    for (struct watch *w = kd->watch_list; w; w = w->all_next)
+        n += w->req->userid == userid;
+    return n;
+}
+
 static void watch_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
 {
     struct kvsd *kd = arg;
@@ -275,6 +284,12 @@ static void watch_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     }
     if (!(ns = ns_access (kd, req, name)))
         return;
+    if (!(req->rolemask & FX_ROLE_OWNER) && user_watches (kd, req->userid) >= KVS_GUEST_WATCHES) {
+        kvsd_respond_error (kd, req, EUSERS,
+                            "kvs.watch: uid %u has %d watches, the most a guest may",
+                            (unsigned) req->userid, KVS_GUEST_WATCHES);
+        return;
+    }
     if (!(w = calloc (1, sizeof (*w))) || !(w->req = fx_msg_copy (req))) {
         free (w);
         kvsd_respond_error (kd, req, ENOMEM, "kvs: out of memory");
