@@ -92,6 +92,8 @@ cli/flux-%: cli/flux-%.o $(LIBFX)
 # A command in several files: cli/flux-kvs.c with cli/kvs-*.c.
 cli/flux-kvs: cli/flux-kvs.o $(patsubst %.c,%.o,$(wildcard cli/kvs-*.c)) $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+cli/flux-start: cli/flux-start.o $(patsubst %.c,%.o,$(wildcard cli/start-*.c)) $(LIBFX)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the services library (never a daemon's main.c); a test of a daemon module
 # names the objects it needs in UNIT_EXTRA_<name>.

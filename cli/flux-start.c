@@ -11,10 +11,7 @@
  * Their stderr goes to RUNDIR/rank-N/DAEMON.log; a daemon that fails to start has the end of
  * its log printed.
  *
- * Unless the configuration names a database (kvs.dsn), kvsd gets a private PostgreSQL
- * (services/pgcluster.c), started first and waited for only before kvsd and COMMAND, so that
- * it comes up while munged and the other daemons do.  It is stopped after the daemons and
- * before munged, and never restarted: kvsd reports the database unavailable.
+ * munged and the private PostgreSQL are start-deps.c's.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -32,7 +29,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -40,15 +36,13 @@
 #include <unistd.h>
 
 #include "services/cert.h"
-#include "services/conf.h"
 #include "services/fsd.h"
 #include "services/hostlist.h"
 #include "services/paths.h"
-#include "services/pgcluster.h"
 #include "services/topo.h"
 
-#define START_TIMEOUT 15.0 /* seconds for a daemon to become ready */
-#define STOP_TIMEOUT 5.0   /* seconds between SIGTERM and SIGKILL */
+#include "cli/start.h"
+
 
 static const char usage_text[] =
     "Usage: flux start [OPTIONS] [COMMAND [ARGS...]]\n"
@@ -87,41 +81,6 @@ static const struct daemon {
 };
 #define NDAEMONS ((int) (sizeof (daemons) / sizeof (daemons[0])))
 
-#define MAX_ARGS 16
-#define MAX_RESTARTS 10 /* within one instance's life, per process */
-
-struct proc {
-    pid_t pid;
-    char name[64];
-    char log[256];
-    char *argv[MAX_ARGS]; /* owned, for restarts */
-    int restarts;
-    int stage;            /* stop order, highest first: deepest rank, then last daemon */
-};
-
-struct start {
-    int size;
-    const char *test_hosts;
-    const char *state_dir;
-    char config_dir[PATH_MAX];
-    const char *munge_socket;
-    const char *topo;
-    double restart_delay; /* seconds before restarting a daemon that exited */
-    int verbose;
-    char **command;
-    char rundir[160]; /* short: socket paths under it must fit in sun_path */
-    char munge_dir[200];
-    char munge_sock[240];
-    char uri[240];
-    int notify_fd;
-    struct proc *procs; /* size * NDAEMONS of them */
-    int nprocs;
-    pid_t munged_pid;
-    struct fx_pgcluster *pg; /* the private PostgreSQL, when kvs.dsn is not configured */
-    char *dsn;               /* kvs.dsn or pg's: kvsd's --dsn, the command's FLUX_KVS_DSN */
-    char pg_scratch[64];     /* a throwaway cluster's directory on tmpfs, removed at the end */
-};
-
 static void vwarn (const char *fmt, va_list ap)
 {
     fprintf (stderr, "flux-start: ");
@@ -129,9 +88,7 @@ static void vwarn (const char *fmt, va_list ap)
     fprintf (stderr, "\n");
 }
 
-/* Before anything was started: say why and exit. */
-static void die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2), noreturn));
-static void die (const char *fmt, ...)
+void die (const char *fmt, ...)
 {
     va_list ap;
 
@@ -141,10 +98,7 @@ static void die (const char *fmt, ...)
     exit (1);
 }
 
-static void fail (struct start *st, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3), noreturn));
-
-static double now (void)
+double now (void)
 {
     struct timespec ts;
 
@@ -222,7 +176,7 @@ static void make_rundir (struct start *st)
         fail (st, "%s: %s", st->state_dir, strerror (errno));
 }
 
-static int remove_cb (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+int remove_cb (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void) sb;
     (void) flag;
@@ -237,7 +191,7 @@ static void remove_rundir (struct start *st)
 }
 
 /* Fork and exec argv with stderr (and stdout) to logpath, in a new session. */
-static pid_t spawn (const char *const argv[], const char *logpath, int verbose)
+pid_t spawn (const char *const argv[], const char *logpath, int verbose)
 {
     pid_t pid = fork ();
     int fd;
@@ -258,7 +212,7 @@ static pid_t spawn (const char *const argv[], const char *logpath, int verbose)
     _exit (127);
 }
 
-static void print_log_tail (const char *path)
+void print_log_tail (const char *path)
 {
     char line[1024];
     FILE *f = fopen (path, "r");
@@ -274,144 +228,6 @@ static void print_log_tail (const char *path)
             fprintf (stderr, "  %s", line);
     }
     fclose (f);
-}
-
-/* munged daemonizes once its socket is ready, so its exit status is our readiness. */
-static void start_munged (struct start *st)
-{
-    char key[PATH_MAX + 32], pidfile[PATH_MAX + 32], seed[PATH_MAX + 32], log[PATH_MAX + 32];
-    char sockopt[PATH_MAX + 32], keyopt[PATH_MAX + 48], pidopt[PATH_MAX + 48];
-    char seedopt[PATH_MAX + 48], logopt[PATH_MAX + 48];
-    int status;
-    pid_t pid;
-
-    snprintf (st->munge_dir, sizeof (st->munge_dir), "%s/munge", st->rundir);
-    if (mkdir (st->munge_dir, 0755) < 0)
-        fail (st, "%s: %s", st->munge_dir, strerror (errno));
-    snprintf (key, sizeof (key), "%s/munge.key", st->munge_dir);
-    snprintf (pidfile, sizeof (pidfile), "%s/munged.pid", st->munge_dir);
-    snprintf (seed, sizeof (seed), "%s/munged.seed", st->munge_dir);
-    snprintf (log, sizeof (log), "%s/munged.log", st->munge_dir);
-    snprintf (st->munge_sock, sizeof (st->munge_sock), "%s/munge.sock", st->munge_dir);
-    snprintf (keyopt, sizeof (keyopt), "--keyfile=%s", key);
-    const char *keygen[] = {"/usr/sbin/mungekey", "--create", keyopt, NULL};
-    if ((pid = spawn (keygen, log, 0)) < 0 || waitpid (pid, &status, 0) < 0 || status != 0) {
-        print_log_tail (log);
-        fail (st, "mungekey failed");
-    }
-    snprintf (sockopt, sizeof (sockopt), "--socket=%s", st->munge_sock);
-    snprintf (keyopt, sizeof (keyopt), "--key-file=%s", key);
-    snprintf (pidopt, sizeof (pidopt), "--pid-file=%s", pidfile);
-    snprintf (seedopt, sizeof (seedopt), "--seed-file=%s", seed);
-    snprintf (logopt, sizeof (logopt), "--log-file=%s", log);
-    /* In the foreground, so that it is our child (and dies with us); ready once its
-     * socket exists. */
-    const char *munged[] = {"/usr/sbin/munged", "--foreground", sockopt, keyopt,
-                            pidopt,             seedopt,        logopt, NULL};
-    double deadline = now () + START_TIMEOUT;
-    if ((st->munged_pid = spawn (munged, log, 0)) < 0)
-        fail (st, "fork: %s", strerror (errno));
-    while (access (st->munge_sock, F_OK) < 0) {
-        if (waitpid (st->munged_pid, &status, WNOHANG) != 0 || now () > deadline) {
-            fprintf (stderr, "flux-start: munged failed to start:\n");
-            print_log_tail (log);
-            fail (st, "giving up");
-        }
-        poll (NULL, 0, 5);
-    }
-    st->munge_socket = st->munge_sock;
-}
-
-/* The configuration's kvs.dsn, if it names one.  A configuration that does not load stops
- * us here, before anything is started, with the loader's "FILE:LINE: message". */
-static void load_dsn (struct start *st)
-{
-    struct fx_error err = {""};
-    json_t *conf, *dsn;
-
-    if (!st->config_dir[0])
-        return;
-    if (!(conf = fx_conf_load (st->config_dir, &fx_conf_schema_system, &err)))
-        die ("%s", err.text);
-    if ((dsn = fx_conf_get (conf, "kvs.dsn")) && json_is_string (dsn)
-        && !(st->dsn = strdup (json_string_value (dsn))))
-        die ("out of memory");
-    json_decref (conf);
-}
-
-/* A throwaway cluster goes on tmpfs when /dev/shm has room for several: a copy of the
- * template is about 1,000 files, which cost up to a second to create on a disk file system
- * that saw many recent deletions (ext4 skips recently freed inodes) and 30 ms on tmpfs.
- * RUNDIR/postgres links to it, so that it is found where it would otherwise be. */
-static void scratch_datadir (struct start *st, char *data, size_t len)
-{
-    struct statvfs vfs;
-    char link[200];
-
-    if (statvfs ("/dev/shm", &vfs) < 0 || (double) vfs.f_bavail * vfs.f_frsize < 512e6)
-        return;
-    snprintf (st->pg_scratch, sizeof (st->pg_scratch), "/dev/shm/flux-pg-XXXXXX");
-    if (!mkdtemp (st->pg_scratch) || chmod (st->pg_scratch, 0711) < 0) {
-        st->pg_scratch[0] = '\0';
-        return;
-    }
-    snprintf (link, sizeof (link), "%s/postgres", st->rundir);
-    snprintf (data, len, "%s/postgres", st->pg_scratch);
-    if (symlink (data, link) < 0)
-        fail (st, "%s: %s", link, strerror (errno));
-}
-
-/* Fork the private PostgreSQL: its data in STATE-DIR/postgres (kept across runs) or
- * RUNDIR/postgres, its socket in RUNDIR/pg, its log in RUNDIR/postgres.log.  When we are
- * root it runs as the postgres account, which must be able to reach the state directory. */
-static void start_postgres (struct start *st)
-{
-    struct fx_error err = {""};
-    char data[PATH_MAX], sock[200], log[200];
-
-    if (st->dsn)
-        return;
-    if (st->state_dir && geteuid () == 0 && chmod (st->state_dir, 0711) < 0)
-        fail (st, "%s: %s", st->state_dir, strerror (errno));
-    snprintf (data, sizeof (data), "%s/postgres", st->state_dir ? st->state_dir : st->rundir);
-    if (!st->state_dir)
-        scratch_datadir (st, data, sizeof (data));
-    snprintf (sock, sizeof (sock), "%s/pg", st->rundir);
-    snprintf (log, sizeof (log), "%s/postgres.log", st->rundir);
-    if (!(st->pg = fx_pgcluster_spawn (data, sock, log, &err))) {
-        print_log_tail (log);
-        fail (st, "%s", err.text);
-    }
-    if (!(st->dsn = strdup (fx_pgcluster_dsn (st->pg))))
-        fail (st, "out of memory");
-}
-
-/* Wait until the private PostgreSQL accepts connections (at once when it already does, or
- * when there is none). */
-static void wait_postgres (struct start *st)
-{
-    struct fx_error err = {""};
-
-    if (st->pg && fx_pgcluster_wait (st->pg, &err) < 0) {
-        print_log_tail (fx_pgcluster_log (st->pg));
-        fail (st, "%s", err.text);
-    }
-}
-
-/* A child that is not a daemon was reaped: munged's first process, an orphan we adopted as
- * subreaper, or the postmaster, which is not restarted (kvsd reports the database
- * unavailable) and is reported when report is set. */
-static void reaped_other (struct start *st, pid_t pid, int status, int report)
-{
-    if (!st->pg || pid != fx_pgcluster_pid (st->pg))
-        return;
-    fx_pgcluster_reaped (st->pg, status);
-    if (!report)
-        return;
-    fprintf (stderr, "flux-start: postgres (pid %d) exited (%s %d); not restarted:\n", (int) pid,
-             WIFSIGNALED (status) ? "signal" : "status",
-             WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status));
-    print_log_tail (fx_pgcluster_log (st->pg));
 }
 
 static void open_notify_socket (struct start *st)
@@ -699,8 +515,7 @@ static int stop_stage (struct start *st, int stage)
  * the number of daemons that did not exit cleanly. */
 static int stop_all (struct start *st)
 {
-    double deadline;
-    int status, failed = 0, maxstage = 0;
+    int failed = 0, maxstage = 0;
 
     for (int i = 0; i < st->nprocs; i++) {
         if (st->procs[i].stage > maxstage)
@@ -708,28 +523,12 @@ static int stop_all (struct start *st)
     }
     for (int stage = maxstage; stage >= 0; stage--)
         failed += stop_stage (st, stage);
-    fx_pgcluster_stop (st->pg);
-    st->pg = NULL;
-    if (st->pg_scratch[0]) {
-        nftw (st->pg_scratch, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
-        st->pg_scratch[0] = '\0';
-    }
-    if (st->munged_pid > 0) {
-        kill (st->munged_pid, SIGTERM);
-        deadline = now () + STOP_TIMEOUT;
-        while (waitpid (st->munged_pid, &status, WNOHANG) == 0 && now () < deadline)
-            poll (NULL, 0, 5);
-        if (kill (st->munged_pid, 0) == 0) {
-            kill (st->munged_pid, SIGKILL);
-            waitpid (st->munged_pid, &status, 0);
-        }
-        st->munged_pid = 0;
-    }
+    stop_postgres (st);
+    stop_munged (st);
     return failed;
 }
 
-/* After processes were started: say why, stop them, clean up, exit. */
-static void fail (struct start *st, const char *fmt, ...)
+void fail (struct start *st, const char *fmt, ...)
 {
     va_list ap;
 
