@@ -113,6 +113,23 @@ test_expect_success 'a database that is down gives a clear error within bounded 
     test "$(flux kvs get down.x)" = 2
 '
 
+test_expect_success 'a database that hangs: errors within bounded time, then it works again' '
+    data=$(instance_rundir)/postgres &&
+    pm=$(head -1 $data/postmaster.pid) &&
+    pids="$pm $(pgrep -P $pm | tr "\n" " ")" &&
+    kill -STOP $pids || exit 1
+    start=$(date +%s)
+    timeout 30 flux kvs put hung.x=1 2>hung.err
+    rc=$?
+    elapsed=$(($(date +%s) - start))
+    kill -CONT $pids
+    test $rc -ne 0 && cat hung.err &&
+    grep "flux-kvs: kvs: database unavailable: no answer within 10s" hung.err &&
+    test $elapsed -le 15 &&
+    wait_for 20 flux kvs put hung.x=2 &&
+    test "$(flux kvs get hung.x)" = 2
+'
+
 test_expect_success 'guests: no primary, no other users'\'' namespaces, only their own' '
     ensure_guest_user &&
     uid=$(id -u $GUEST_USER) &&
