@@ -150,6 +150,12 @@ test/fuzz/obj/%.o: services/%.c
 	@mkdir -p test/fuzz/obj
 	$(QCC)$(FUZZ_CC) $(FUZZ_FLAGS) -c -o $@ $<
 
+# A fuzzer of a daemon's module names its objects, rebuilt the same way.
+test/fuzz/obj/kvsd-%.o: kvsd/%.c
+	@mkdir -p test/fuzz/obj
+	$(QCC)$(FUZZ_CC) $(FUZZ_FLAGS) -c -o $@ $<
+test/fuzz/fuzz_kvs_op: test/fuzz/obj/kvsd-txn.o test/fuzz/obj/kvsd-key.o
+
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(QLD)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 

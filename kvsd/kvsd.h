@@ -5,6 +5,7 @@
  * db.c        the PostgreSQL connection: connect with backoff, migrations, pipelined queries
  * schema.c    the schema as versioned migrations
  * key.c       key and namespace name rules
+ * txn.c       the operations of a transaction, checked and normalized
  * ns.c        namespaces in memory: owner, version, watchers; access checks
  * store.c     commit batching and the read handlers
  * watch.c     streaming watches of keys and eventlogs
@@ -109,6 +110,9 @@ int key_normalize (const char *in, char *out, size_t size, struct fx_error *err)
 int ns_name_valid (const char *name);
 /* Is `key` equal to or under `dir` (dir "" is the root)? */
 int key_within (const char *key, const char *dir);
+
+/* txn.c: one operation of kvs.commit as kvs_commit() takes it, or NULL with a message. */
+json_t *txn_normalize_op (json_t *op, struct fx_error *err);
 
 /* db.c */
 struct db_error {
