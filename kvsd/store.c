@@ -1,9 +1,8 @@
 /* store.c - kvs.commit with grouping, and the read handlers kvs.get, kvs.dir, kvs.version.
  *
- * Commits are checked and normalized (txn.c), queued, and sent to the
- * database as one kvs_commit() call per database transaction: while one is in flight the
- * next ones queue, and all that queued go together when it ends (doc/kvs.md, "Durability
- * and grouping").  A commit is answered from the database's result only, so an answered
+ * Commits are checked and normalized (txn.c), queued, and sent to the database as one
+ * kvs_commit() call per database transaction: while one is in flight the next ones queue,
+ * and all that queued go together when it ends (doc/kvs.md, "Durability and grouping").  A commit is answered from the database's result only, so an answered
  * commit is durable.  Reads go straight to the database, pipelined beside the commits.
  *
  * Failure policy: a bad request gets EINVAL/EPROTO naming the field; a database that is

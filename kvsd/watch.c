@@ -76,15 +76,22 @@ static void watch_end (struct kvsd *kd, struct watch *w, int errnum, const char 
         watch_free (w);
 }
 
-/* Answer w; an answer too big for a message ends the stream with EMSGSIZE instead of
- * leaving the requester waiting. */
-static void watch_send (struct kvsd *kd, struct watch *w, json_t *o)
+/* Answer w.  Returns -1 when the answer is too big for a message: the caller ends the
+ * stream with EMSGSIZE rather than leave the requester waiting. */
+static int watch_send (struct kvsd *kd, struct watch *w, json_t *o)
 {
-    if (fx_respond (kd->peer, w->req, o) < 0 && errno == EMSGSIZE)
-        fx_respond_error (kd->peer, w->req, EMSGSIZE, "%s: the value is too big to send", w->key);
+    return fx_respond (kd->peer, w->req, o) < 0 && errno == EMSGSIZE ? -1 : 0;
 }
 
-static void send_entry (struct kvsd *kd, struct watch *w, json_t *entry)
+static void watch_too_big (struct kvsd *kd, struct watch *w)
+{
+    char text[FX_ERROR_LEN];
+
+    snprintf (text, sizeof (text), "%.200s: the value is too big to send", w->key);
+    watch_end (kd, w, EMSGSIZE, text);
+}
+
+static int send_entry (struct kvsd *kd, struct watch *w, json_t *entry)
 {
     json_t *events;
     json_int_t seq = 0, count = 0;
@@ -92,46 +99,59 @@ static void send_entry (struct kvsd *kd, struct watch *w, json_t *entry)
 
     if ((events = json_object_get (entry, "events"))) {
         json_unpack (entry, "{s:I s:I}", "seq", &seq, "count", &count);
-        if (json_array_size (events) > 0 || !w->exists)
-            watch_send (kd, w, entry);
+        if ((json_array_size (events) > 0 || !w->exists) && watch_send (kd, w, entry) < 0)
+            return -1;
         w->next = seq + (json_int_t) json_array_size (events);
         if (w->next < count)
             w->reload = 1; /* the rest of a long eventlog: another page */
     } else if ((text = json_dumps (entry, JSON_COMPACT))) {
-        if (!(w->quiet && w->last && strcmp (w->last, text) == 0))
-            watch_send (kd, w, entry);
+        if (!(w->quiet && w->last && strcmp (w->last, text) == 0)
+            && watch_send (kd, w, entry) < 0) {
+            free (text);
+            return -1;
+        }
         free (w->last);
         w->last = text;
     }
     w->exists = 1;
+    return 0;
 }
 
 static void load_cb (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
 {
     struct watch *w = arg;
     json_t *entry;
+    int rc;
 
     w->loading = 0;
     if (w->dead) {
         watch_free (w);
         return;
     }
-    if (err && err->errnum == ENOENT && !w->exists && w->waitcreate)
-        ; /* not there yet: the commit that creates it wakes us */
-    else if (err && err->errnum == EAGAIN && (w->exists || w->waitcreate))
-        ; /* the database went away: watch_reload_all() reads it again once it is back */
-    else if (err)
-        watch_end (kd, w, err->errnum, err->text);
-    else if (!(entry = json_loads (PQgetvalue (res, 0, 0), 0, NULL)))
-        watch_end (kd, w, EIO, "kvs: unexpected answer from the database");
-    else {
-        send_entry (kd, w, entry);
-        json_decref (entry);
-        if (w->reload) {
-            w->reload = 0;
-            load (kd, w);
-        }
+    if (err && err->errnum == EAGAIN && (w->exists || w->waitcreate)) {
+        w->reload = 0; /* the database went away: watch_reload_all() reads it once back */
         return;
+    }
+    if (err && !(err->errnum == ENOENT && !w->exists && w->waitcreate)) {
+        watch_end (kd, w, err->errnum, err->text);
+        return;
+    }
+    if (!err) { /* (else not there yet: the commit that creates it wakes us) */
+        if (!(entry = json_loads (PQgetvalue (res, 0, 0), 0, NULL))) {
+            watch_end (kd, w, EIO, "kvs: unexpected answer from the database");
+            return;
+        }
+        rc = send_entry (kd, w, entry);
+        json_decref (entry);
+        if (rc < 0) {
+            watch_too_big (kd, w);
+            return;
+        }
+    }
+    /* A commit (or the next page) arrived while this read was in flight. */
+    if (w->reload) {
+        w->reload = 0;
+        load (kd, w);
     }
 }
 
@@ -202,10 +222,13 @@ void watch_commit (struct kvsd *kd, struct ns *ns, json_t *ops, json_t *seqs)
             json_t *o = json_pack ("{s:s s:s s:I s:I s:O}", "key", w->key, "type", "eventlog",
                                    "count", (json_int_t) (w->next + json_array_size (events)),
                                    "seq", (json_int_t) w->next, "events", events);
-            watch_send (kd, w, o);
+            if (watch_send (kd, w, o) < 0)
+                watch_too_big (kd, w);
+            else {
+                w->next += json_array_size (events);
+                w->exists = 1;
+            }
             json_decref (o);
-            w->next += json_array_size (events);
-            w->exists = 1;
         }
         json_decref (events);
     }
