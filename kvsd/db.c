@@ -134,6 +134,7 @@ static void db_reset (struct db *db, const char *cause)
     fail_pending (db, &err);
     if (was_ready)
         db->state_cb (db->kd, 0);
+    ev_timer_stop (db->kd->loop, &db->retry);
     ev_timer_set (&db->retry, db->backoff, 0.);
     ev_timer_start (db->kd->loop, &db->retry);
     db->backoff = db->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : db->backoff * 2;
