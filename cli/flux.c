@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"config", "show or reload the configuration"},
     {"getattr", "print instance attributes (rank, size, metrics endpoints...)"},
     {"hostlist", "expand, count, index and compress host lists"},
+    {"R", "make, read, check and combine resource sets (R)"},
     {"keygen", "create the cluster certificate of an instance"},
     {"overlay", "show the tree overlay and its health"},
     {"kvs", "read and write the key-value store"},
