@@ -8,12 +8,10 @@
  * affinity, /dev/nvidia*).  Errors print "flux-R: SUBCOMMAND: message" on one line and exit
  * 1; usage errors print the usage and exit 2; verify exits 1 when the machine falls short.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,9 +23,9 @@
 #include "services/hostlist.h"
 #include "services/idset.h"
 #include "services/rlist.h"
+#include "services/rlocal.h"
 
 #define INPUT_MAX (256u << 20) /* bytes of R read from stdin */
-#define CPUS_MAX  (1 << 20)    /* CPUs asked of sched_getaffinity at most */
 
 struct subcommand {
     const char *name;
@@ -253,68 +251,23 @@ static struct fx_idset *parse_idset (const char *name, const char *opt, const ch
     return ids;
 }
 
-/* The CPUs this process may run on. */
 static struct fx_idset *local_cores (const char *name)
 {
-    struct fx_idset *cores = fx_idset_create ();
-    cpu_set_t *set = NULL;
-    size_t size;
-    int ncpus;
+    struct fx_error err = {""};
+    struct fx_idset *cores = fx_local_cores (&err);
 
-    for (ncpus = 1024; ncpus <= CPUS_MAX; ncpus *= 2) {
-        if (!(set = CPU_ALLOC (ncpus)))
-            die ("%s: out of memory", name);
-        size = CPU_ALLOC_SIZE (ncpus);
-        if (sched_getaffinity (0, size, set) == 0)
-            break;
-        CPU_FREE (set);
-        set = NULL;
-        if (errno != EINVAL)
-            break;
-    }
-    if (!set)
-        die ("%s: sched_getaffinity: %s", name, strerror (errno));
-    for (int i = 0; cores && i < ncpus && i < (int) FX_RLIST_ID_LIMIT; i++)
-        if (CPU_ISSET_S (i, size, set) && fx_idset_set (cores, i) < 0)
-            die ("%s: out of memory", name);
-    CPU_FREE (set);
     if (!cores)
-        die ("%s: out of memory", name);
+        die ("%s: %s", name, err.text);
     return cores;
-}
-
-/* The number of GPUs: entries of CUDA_VISIBLE_DEVICES when set (up to one starting with
- * '-', where CUDA stops too), else /dev/nvidiaN devices. */
-static unsigned int count_gpus (void)
-{
-    const char *env = getenv ("CUDA_VISIBLE_DEVICES");
-    unsigned int n = 0;
-    struct dirent *d;
-    DIR *dir;
-
-    if (env) {
-        for (const char *p = env; *p && *p != '-'; p += strcspn (p, ","), p += *p == ',')
-            if (*p != ',')
-                n++;
-        return n;
-    }
-    if (!(dir = opendir ("/dev")))
-        return 0;
-    while ((d = readdir (dir)))
-        if (strncmp (d->d_name, "nvidia", 6) == 0 && d->d_name[6]
-            && strspn (d->d_name + 6, "0123456789") == strlen (d->d_name + 6))
-            n++;
-    closedir (dir);
-    return n;
 }
 
 static struct fx_idset *local_gpus (const char *name)
 {
-    struct fx_idset *gpus = fx_idset_create ();
-    unsigned int n = count_gpus ();
+    struct fx_error err = {""};
+    struct fx_idset *gpus = fx_local_gpus (&err);
 
-    if (!gpus || (n > 0 && fx_idset_range_set (gpus, 0, n - 1) < 0))
-        die ("%s: out of memory", name);
+    if (!gpus)
+        die ("%s: %s", name, err.text);
     return gpus;
 }
 
