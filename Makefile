@@ -43,7 +43,7 @@ LIBFX      := services/libfx.a
 LIBFX_SRC  := $(wildcard services/*.c)
 LIBFX_OBJ  := $(LIBFX_SRC:.c=.o)
 
-DAEMON_DIRS := overlayd kvsd
+DAEMON_DIRS := overlayd kvsd resourced
 DAEMONS     := $(foreach d,$(DAEMON_DIRS),$(d)/flux-$(d))
 
 CLI_SRC  := $(wildcard cli/flux-*.c)
@@ -91,6 +91,8 @@ cli/flux-%: cli/flux-%.o $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 # A command in several files: cli/flux-kvs.c with cli/kvs-*.c.
 cli/flux-kvs: cli/flux-kvs.o $(patsubst %.c,%.o,$(wildcard cli/kvs-*.c)) $(LIBFX)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+cli/flux-resource: cli/flux-resource.o $(patsubst %.c,%.o,$(wildcard cli/resource-*.c)) $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 cli/flux-start: cli/flux-start.o $(patsubst %.c,%.o,$(wildcard cli/start-*.c)) $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -174,7 +176,7 @@ format:
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 	    --suppress=missingIncludeSystem --include=test/cppcheck-macros.h -I. \
-	    services overlayd kvsd cli test/helpers
+	    services overlayd kvsd resourced cli test/helpers
 
 clean:
 	rm -f $(PROGRAMS) $(UNIT_TESTS) $(HELPERS) $(BENCHES) $(FUZZERS) $(LIBFX) .build-flags
