@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"getattr", "print instance attributes (rank, size, metrics endpoints...)"},
     {"hostlist", "expand, count, index and compress host lists"},
     {"R", "make, read, check and combine resource sets (R)"},
+    {"resource", "show resources and their states; drain and undrain nodes"},
     {"keygen", "create the cluster certificate of an instance"},
     {"overlay", "show the tree overlay and its health"},
     {"kvs", "read and write the key-value store"},
