@@ -78,6 +78,7 @@ static const struct daemon {
 } daemons[] = {
     {"overlayd", 0},
     {"kvsd", 1},
+    {"resourced", 0},
 };
 #define NDAEMONS ((int) (sizeof (daemons) / sizeof (daemons[0])))
 
@@ -540,37 +541,49 @@ void fail (struct start *st, const char *fmt, ...)
     exit (1);
 }
 
-/* Sleep restart_delay before a restart.  Returns 0 when the command ended meanwhile (the
- * instance is stopping: no restart), 1 otherwise. */
-static int restart_wait (struct start *st, pid_t command)
+/* Restart the daemons whose delay is over; returns the seconds until the next one is due
+ * (-1 when none waits). */
+static double restart_due (struct start *st)
 {
-    double deadline = now () + st->restart_delay;
-    siginfo_t info;
+    double t = now (), next = -1;
 
-    for (;;) {
-        info.si_pid = 0;
-        if (waitid (P_PID, command, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid != 0)
-            return 0;
-        if (now () >= deadline)
-            return 1;
-        poll (NULL, 0, 10);
+    for (int i = 0; i < st->nprocs; i++) {
+        struct proc *p = &st->procs[i];
+        if (p->restart_at <= 0)
+            continue;
+        if (t >= p->restart_at) {
+            p->restart_at = 0;
+            fprintf (stderr, "flux-start: restarting %s\n", p->name);
+            p->pid = spawn ((const char *const *) p->argv, p->log, st->verbose);
+        }
+        else if (next < 0 || p->restart_at - t < next)
+            next = p->restart_at - t;
     }
+    return next;
 }
 
 /* Wait for the command, restarting daemons that exit meanwhile the way systemd's units do
  * (Restart=always, except exit status 42 which means "do not restart"): a rank whose parent
- * went away exits 75 and waits for it again once restarted.  Returns the command's status. */
+ * went away exits 75 and waits for it again once restarted.  Each restart waits
+ * restart_delay on its own clock, so that one daemon's delay never holds back noticing
+ * (and reporting) the others.  Returns the command's status. */
 static int supervise (struct start *st, pid_t command)
 {
+    double next;
     int status;
     pid_t pid;
     struct proc *p;
 
     for (;;) {
-        if ((pid = waitpid (-1, &status, 0)) < 0) {
+        next = restart_due (st);
+        if ((pid = waitpid (-1, &status, next < 0 ? 0 : WNOHANG)) < 0) {
             if (errno == EINTR)
                 continue;
             return 1 << 8;
+        }
+        if (pid == 0) { /* a restart is pending: wait for it or for a child */
+            poll (NULL, 0, next < 0.01 ? 1 : 10);
+            continue;
         }
         if (pid == command)
             return status;
@@ -586,10 +599,7 @@ static int supervise (struct start *st, pid_t command)
             fprintf (stderr, "flux-start: %s restarted too often, giving up on it\n", p->name);
             continue;
         }
-        if (!restart_wait (st, command))
-            continue;
-        fprintf (stderr, "flux-start: restarting %s\n", p->name);
-        p->pid = spawn ((const char *const *) p->argv, p->log, st->verbose);
+        p->restart_at = now () + st->restart_delay;
     }
 }
 

@@ -23,6 +23,7 @@ struct proc {
     char log[256];
     char *argv[MAX_ARGS]; /* owned, for restarts */
     int restarts;
+    double restart_at;    /* when to restart it (0: not waiting) */
     int stage;            /* stop order, highest first: deepest rank, then last daemon */
 };
 

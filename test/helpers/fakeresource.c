@@ -40,14 +40,13 @@ static void status_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
 
 static void drain_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
 {
-    json_t *in = fx_msg_json (msg, NULL);
+    json_t *in = fx_msg_json (msg, NULL); /* borrowed: the message keeps it */
     const char *targets = NULL;
     char *s;
 
     (void) arg;
     if (!in || json_unpack (in, "{s:s}", "targets", &targets) < 0) {
         fx_respond_error (p, msg, EPROTO, "%s: no targets", msg->topic);
-        json_decref (in);
         return;
     }
     if ((s = json_dumps (in, JSON_COMPACT | JSON_SORT_KEYS))) {
@@ -62,7 +61,6 @@ static void drain_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         fx_respond (p, msg, out);
         json_decref (out);
     }
-    json_decref (in);
 }
 
 int main (int argc, char **argv)

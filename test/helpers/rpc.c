@@ -25,6 +25,8 @@ int main (int argc, char **argv)
     if (!(p = fx_peer_create (EV_DEFAULT, NULL, "rpc", &err))
         || fx_rpc_call (p, argv[1], nodeid, in, 15.0, &out, &err) < 0) {
         printf ("error: %s\n", err.text);
+        json_decref (in);
+        fx_peer_destroy (p);
         return 1;
     }
     if ((s = json_dumps (out, JSON_COMPACT))) {

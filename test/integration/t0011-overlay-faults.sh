@@ -227,8 +227,8 @@ test_expect_success 'the parents counted every rejoin (flux_overlay_child_joins_
 
 # --- a router stopped cleanly: SIGTERM to rank 1 ---
 PID1=$(rank_pid 1)
-EXITS3=$(count_in_log "$ILOG" "rank 3 exited with status 75$")
-EXITS4=$(count_in_log "$ILOG" "rank 4 exited with status 75$")
+EXITS3=$(count_in_log "$ILOG" "flux-overlayd rank 3 exited with status 75$")
+EXITS4=$(count_in_log "$ILOG" "flux-overlayd rank 4 exited with status 75$")
 GOODBYE3="overlayd\.err\[3\]: lost the parent: the parent is shutting down"
 GOODBYE4="overlayd\.err\[4\]: lost the parent: the parent is shutting down"
 L3=$(count_in_log "$RUNDIR/rank-3/overlayd.log" "$GOODBYE3")

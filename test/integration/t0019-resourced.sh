@@ -1,31 +1,35 @@
 #!/bin/bash
-# flux-resourced (not yet started by flux start: see doc/resource.md): started by hand on
-# every rank of a 4-rank instance, it assembles R from the ranks' hellos, tracks which are
-# online, drains and undrains durably in resource.eventlog, and refuses bad targets.
+# flux-resourced on every rank of a 4-rank instance: it assembles R from the ranks' hellos,
+# tracks which are online, drains and undrains durably in resource.eventlog, and refuses
+# bad targets.
 TEST_NAME=t0019-resourced
 . "$(dirname "$0")/lib.sh"
 
 RPC=$HELPERS_DIR/rpc
 RESOURCED=$SRCDIR/resourced/flux-resourced
-rd_pids=()
 
-# start_resourced RANK: this instance's resourced for RANK, in the background.
+# start_resourced RANK: a resourced for RANK started by hand (after flux start's has gone);
+# its pid is kept in a file, since tests run in subshells.
 start_resourced() {
     "$RESOURCED" --rank="$1" --size=4 --uri="$(rank_uri "$1")" --hostname="fluke$1" \
         --hosts='fluke[0-3]' >>"$TEST_DIR/resourced.$1.log" 2>&1 &
-    rd_pids[$1]=$!
+    echo $! >"$TEST_DIR/resourced.$1.pid"
 }
 status_has() {
     "$RPC" resource.status '{}' 0 | grep -q "$1"
 }
 stop_resourced() {
-    kill "${rd_pids[@]}" 2>/dev/null
-    wait "${rd_pids[@]}" 2>/dev/null
+    local f
+    for f in "$TEST_DIR"/resourced.*.pid; do
+        [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null && rm -f "$f"
+    done
+}
+resourced_pid() {
+    pgrep -f "^/.*/flux-resourced --rank=$1 --size=[0-9]+ --uri=ipc://$(instance_rundir)/rank-$1/router"
 }
 
 mkdir -p "$TEST_DIR/state"
 start_instance --size=4 --test-hosts='fluke[0-3]' --state-dir="$TEST_DIR/state"
-for r in 0 1 2 3; do start_resourced $r; done
 
 test_expect_success 'every rank says hello: R is assembled, all four online' '
     wait_for 10 status_has "\"online\":\"0-3\"" &&
@@ -59,7 +63,7 @@ test_expect_success 'a guest cannot drain' '
     ! status_has "\"drained\":\"1"
 '
 test_expect_success 'a rank whose resourced stops goes offline' '
-    kill ${rd_pids[3]} && wait ${rd_pids[3]} 2>/dev/null;
+    kill $(resourced_pid 3) &&
     wait_for 10 status_has "\"online\":\"0-2\""
 '
 test_expect_success 'it comes back online when it says hello again' '
@@ -68,10 +72,9 @@ test_expect_success 'it comes back online when it says hello again' '
 '
 stop_resourced
 stop_instance
+test_expect_success 'the instance stops cleanly' 'test $STOP_RC -eq 143'
 
 start_instance --size=4 --test-hosts='fluke[0-3]' --state-dir="$TEST_DIR/state"
-rd_pids=()
-for r in 0 1 2 3; do start_resourced $r; done
 test_expect_success 'after a full restart the drain and its reason are back' '
     wait_for 10 status_has "\"online\":\"0-3\"" &&
     status_has "\"drained\":\"2\"" &&
@@ -82,6 +85,6 @@ test_expect_success 'undrain: the rank is available again, durably' '
     status_has "\"drained\":\"\"" &&
     flux kvs eventlog get resource.eventlog | grep -q "undrain idset=2"
 '
-stop_resourced
 stop_instance
+test_expect_success 'the second instance stops cleanly' 'test $STOP_RC -eq 143'
 test_done
