@@ -5,8 +5,8 @@ set -e
 cd "$(dirname "$0")/.."
 cat <<'EOT'
 ==> cli/flux start --size=8: a private munged and 8 ranks of flux-overlayd joined in a
-    tree (kary:2) over encrypted loopback tcp links, and flux-kvsd on rank 0 with a private
-    PostgreSQL, as you, in /tmp
+    tree (kary:2) over encrypted loopback tcp links, flux-kvsd on rank 0 with a private
+    PostgreSQL, and flux-resourced on every rank, as you, in /tmp
 EOT
 exec cli/flux start --size=8 --topo=kary:2 --test-hosts='fluke[0-15]' sh -c '
 set -e
@@ -24,6 +24,11 @@ run kvs eventlog append demo.log submit "{\"urgency\": 16}"
 run kvs eventlog get demo.log
 run kvs dir -R demo
 run kvs stats
+run resource status
+run resource list
+run resource drain fluke5 demo: node is fubar
+run resource drain
+run resource undrain fluke5
 run dmesg
 echo
 echo "==> done: the instance stops and cleans up after this command"

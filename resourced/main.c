@@ -1,7 +1,8 @@
 /* main.c - flux-resourced: arguments, create, ready, loop, destroy.
  *
- * Every rank runs one.  It says READY once it serves (rank 0 after reading the drains from
- * kvsd; other ranks at once: their hello to rank 0 is retried in the background).
+ * Every rank runs one.  It says READY (node.c) once it serves: rank 0 after reading the
+ * drains from kvsd, other ranks once rank 0 has welcomed them, or after a few seconds
+ * without an answer (their hello is then retried in the background).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -122,8 +123,7 @@ int main (int argc, char **argv)
     ev_signal_start (loop, &sigterm_w);
     ev_signal_start (loop, &sigint_w);
     fx_peer_set_lost (rd->peer, lost_cb, &rc);
-    fx_notify_ready ();
-    ev_run (loop, 0);
+    ev_run (loop, 0); /* node.c says READY */
     fx_notify_stopping ();
     if (rc == 0)
         fx_log (rd->peer, LOG_INFO, "shutting down");

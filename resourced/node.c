@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "resourced/resourced.h"
+#include "services/notify.h"
 
 static void send_hello (struct resourced *rd);
 
@@ -26,8 +27,28 @@ static void hello_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
 static void hello_later (struct resourced *rd)
 {
     ev_timer_stop (rd->loop, &rd->hello_timer);
-    ev_timer_set (&rd->hello_timer, HELLO_RETRY, 0.);
+    ev_timer_set (&rd->hello_timer, rd->hello_retry, 0.);
     ev_timer_start (rd->loop, &rd->hello_timer);
+    rd->hello_retry = rd->hello_retry * 2 > HELLO_RETRY_MAX ? HELLO_RETRY_MAX : rd->hello_retry * 2;
+}
+
+/* Ready once rank 0 has welcomed this rank (so that a new instance's command finds every
+ * rank online), or after READY_AT_MOST when rank 0 does not answer (systemd must not wait
+ * for a rank 0 that is down). */
+static void ready (struct resourced *rd)
+{
+    if (!rd->ready) {
+        fx_notify_ready ();
+        rd->ready = 1;
+    }
+    ev_timer_stop (rd->loop, &rd->ready_timer);
+}
+
+static void ready_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void) loop;
+    (void) revents;
+    ready (w->data);
 }
 
 static void hello_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
@@ -37,8 +58,11 @@ static void hello_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
     const char *errstr;
 
     (void) rpc;
-    if (errnum == 0)
-        return; /* welcomed; the stream stays open */
+    if (errnum == 0) {
+        rd->hello_retry = HELLO_RETRY_MIN;
+        ready (rd); /* welcomed; the stream stays open */
+        return;
+    }
     rd->hello = NULL;
     if (errnum == ENOSYS || errnum == EHOSTUNREACH || errnum == ETIMEDOUT || errnum == ENOTCONN
         || errnum == ENODATA) {
@@ -72,17 +96,23 @@ void node_start (struct resourced *rd)
 
     ev_init (&rd->hello_timer, hello_timer_cb);
     rd->hello_timer.data = rd;
+    rd->hello_retry = HELLO_RETRY_MIN;
+    ev_timer_init (&rd->ready_timer, ready_timer_cb, READY_AT_MOST, 0.);
+    rd->ready_timer.data = rd;
     if (rd->rank > 0) {
+        ev_timer_start (rd->loop, &rd->ready_timer);
         send_hello (rd);
         return;
     }
     if (inventory_hello (rd, 0, rd->hostname, rd->cores, rd->gpus, &err) < 0)
         fx_log (rd->peer, LOG_ERR, "rank 0: %s", err.text);
+    ready (rd);
 }
 
 void node_stop (struct resourced *rd)
 {
     ev_timer_stop (rd->loop, &rd->hello_timer);
+    ev_timer_stop (rd->loop, &rd->ready_timer);
     fx_rpc_cancel (rd->hello);
     rd->hello = NULL;
     fx_msg_destroy (rd->monitor_req);

@@ -89,6 +89,15 @@ static int hosts_init (struct resourced *rd, const struct resourced_args *args,
         return -1;
     if (fx_hostlist_count (rd->hosts) < (int) rd->size)
         return errprintf (err, "%d hosts for %u ranks", fx_hostlist_count (rd->hosts), rd->size);
+    if (fx_hostlist_count (rd->hosts) > (int) rd->size) {
+        /* A test instance may name more hosts than it runs ranks: keep the first size. */
+        struct fx_hostlist *first = fx_hostlist_create ();
+        for (uint32_t r = 0; first && r < rd->size; r++)
+            fx_hostlist_append (first, fx_hostlist_nth (rd->hosts, (int) r), NULL);
+        fx_hostlist_destroy (rd->hosts);
+        if (!(rd->hosts = first))
+            return errprintf (err, "out of memory");
+    }
     return 0;
 }
 

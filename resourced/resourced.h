@@ -23,7 +23,9 @@
 #include "services/rlist.h"
 
 #define RESOURCE_EVENTLOG "resource.eventlog"
-#define HELLO_RETRY       1.0 /* seconds between hellos while rank 0 does not answer */
+#define HELLO_RETRY_MIN   0.02 /* seconds before the first retry of a hello; doubles */
+#define HELLO_RETRY_MAX   2.0  /* ... up to this */
+#define READY_AT_MOST     3.0  /* a rank is ready once welcomed, or after this anyway */
 
 /* A rank's drain, when drained. */
 struct drain {
@@ -53,6 +55,9 @@ struct resourced {
     /* every rank: the hello stream to rank 0 and the monitor request from it */
     struct fx_rpc *hello;
     ev_timer hello_timer;
+    double hello_retry; /* the next retry's delay */
+    ev_timer ready_timer;
+    int ready; /* systemd (flux start) was told */
     struct fx_msg *monitor_req;
 
     /* rank 0 */

@@ -87,4 +87,14 @@ test_expect_success 'undrain: the rank is available again, durably' '
 '
 stop_instance
 test_expect_success 'the second instance stops cleanly' 'test $STOP_RC -eq 143'
+
+# More test hosts than ranks (make run does this): only the ranks' hosts count.
+start_instance --size=2 --test-hosts='fluke[0-5]'
+test_expect_success 'more hosts named than ranks run: the status names the ranks'"'"' hosts' '
+    wait_for 10 status_has "\"online\":\"0-1\"" &&
+    status_has "\"hosts\":\"fluke\[0-1\]\"" &&
+    flux resource status -s all -no {nodelist} >nl.out &&
+    test "$(cat nl.out)" = "fluke[0-1]"
+'
+stop_instance
 test_done
