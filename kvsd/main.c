@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "kvsd/kvsd.h"
 #include "services/auth.h"
@@ -80,6 +81,14 @@ static void parse_args (int argc, char **argv, struct kvsd_args *a)
     }
 }
 
+/* SIGTERM or SIGINT before the loop runs (a stop that comes while the daemon starts, as
+ * when an instance stops right after restarting it): nothing to save yet, leave at once. */
+static void startup_signal (int signum)
+{
+    (void) signum;
+    _exit (0);
+}
+
 static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void) revents;
@@ -97,6 +106,8 @@ int main (int argc, char **argv)
 
     parse_args (argc, argv, &args);
     signal (SIGPIPE, SIG_IGN);
+    signal (SIGTERM, startup_signal);
+    signal (SIGINT, startup_signal);
     if (!(kd = kvsd_create (loop, &args, &err))) {
         fprintf (stderr, "flux-kvsd: %s\n", err.text);
         return 1;

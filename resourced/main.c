@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "resourced/resourced.h"
 #include "services/notify.h"
@@ -96,6 +97,14 @@ static void lost_cb (struct fx_peer *p, const char *why, void *arg)
     ev_break (fx_peer_loop (p), EVBREAK_ALL);
 }
 
+/* SIGTERM or SIGINT before the loop runs (a stop that comes while the daemon starts, as
+ * when an instance stops right after restarting it): nothing to save yet, leave at once. */
+static void startup_signal (int signum)
+{
+    (void) signum;
+    _exit (0);
+}
+
 static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void) revents;
@@ -114,6 +123,8 @@ int main (int argc, char **argv)
 
     parse_args (argc, argv, &args);
     signal (SIGPIPE, SIG_IGN);
+    signal (SIGTERM, startup_signal);
+    signal (SIGINT, startup_signal);
     if (!(rd = resourced_create (loop, &args, &err))) {
         fprintf (stderr, "flux-resourced: %s\n", err.text);
         return args.no_router ? 75 : 1;
