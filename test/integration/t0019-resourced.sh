@@ -28,8 +28,9 @@ resourced_pid() {
     pgrep -f "^/.*/flux-resourced --rank=$1 --size=[0-9]+ --uri=ipc://$(instance_rundir)/rank-$1/router"
 }
 
-mkdir -p "$TEST_DIR/state"
-start_instance --size=4 --test-hosts='fluke[0-3]' --state-dir="$TEST_DIR/state"
+mkdir -p "$TEST_DIR/state" "$TEST_DIR/conf"
+echo 'access = { allow-guest-user = true; };' >"$TEST_DIR/conf/access.conf"
+start_instance --size=4 --test-hosts='fluke[0-3]' --state-dir="$TEST_DIR/state" -c "$TEST_DIR/conf"
 
 test_expect_success 'every rank says hello: R is assembled, all four online' '
     wait_for 10 status_has "\"online\":\"0-3\"" &&
@@ -55,12 +56,16 @@ test_expect_success 'unknown hosts, ranks beyond the instance, undrain of an und
     "$RPC" resource.drain "{\"targets\":\"7\"}" 0 | grep -q "error: rank 7 is not in this instance" &&
     "$RPC" resource.undrain "{\"targets\":\"1\"}" 0 | grep -q "error: rank 1 (fluke1) is not drained"
 '
-test_expect_success 'a guest cannot drain' '
+test_expect_success 'a guest sees the status but cannot drain or undrain' '
     ensure_guest_user || exit 0
-    as_guest "$RPC" resource.drain "{\"targets\":\"1\"}" 0 >g.out;
-    cat g.out;
-    grep -q "^error:" g.out &&
-    ! status_has "\"drained\":\"1"
+    as_guest flux resource status >g.status &&
+    grep -q "fluke\[0-1,3\]" g.status &&
+    ! as_guest flux resource drain 1 guest was here 2>g.err &&
+    cat g.err &&
+    grep -q "requires the instance owner" g.err &&
+    ! as_guest flux resource undrain 2 2>/dev/null &&
+    ! status_has "\"drained\":\"1" &&
+    status_has "\"drained\":\"2\""
 '
 test_expect_success 'a rank whose resourced stops goes offline' '
     kill $(resourced_pid 3) &&
