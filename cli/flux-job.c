@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "services/fsd.h"
+#include "services/bytes.h"
 #include "services/peer.h"
 
 /* Seconds to wait for kvsd: longer than its own database timeout (see cli/kvs.h). */
@@ -52,22 +53,6 @@ static struct fx_peer *connect_router (void)
     return p;
 }
 
-/* 512 B, 1.5 KiB, 12.3 MiB ... */
-static const char *format_bytes (char *buf, size_t len, double bytes)
-{
-    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int i = 0;
-
-    while (bytes >= 1024 && i < 4) {
-        bytes /= 1024;
-        i++;
-    }
-    if (i == 0)
-        snprintf (buf, len, "%.0f B", bytes);
-    else
-        snprintf (buf, len, "%.1f %s", bytes, units[i]);
-    return buf;
-}
 
 /* purge */
 
@@ -141,7 +126,7 @@ static int cmd_purge (const struct job_cmd *cmd, int argc, char **argv)
     else
         fprintf (stderr, "flux-job: purged %lld inactive job%s (%lld entr%s, %s)\n",
                  (long long) jobs, jobs == 1 ? "" : "s", (long long) entries,
-                 entries == 1 ? "y" : "ies", format_bytes (b, sizeof (b), bytes));
+                 entries == 1 ? "y" : "ies", fx_bytes_format (b, sizeof (b), bytes));
     json_decref (in);
     json_decref (out);
     fx_peer_destroy (p);

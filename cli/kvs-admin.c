@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/kvs.h"
+#include "services/bytes.h"
 
 /* namespace create, remove, list */
 
@@ -115,22 +116,6 @@ int kvs_cmd_version (struct kvs *k, int argc, char **argv)
 
 /* stats */
 
-/* 512 B, 1.5 KiB, 12.3 MiB ... */
-static const char *format_bytes (char *buf, size_t len, double bytes)
-{
-    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int i = 0;
-
-    while (bytes >= 1024 && i < 4) {
-        bytes /= 1024;
-        i++;
-    }
-    if (i == 0)
-        snprintf (buf, len, "%.0f B", bytes);
-    else
-        snprintf (buf, len, "%.1f %s", bytes, units[i]);
-    return buf;
-}
 
 static json_int_t int_member (const json_t *o, const char *name)
 {
@@ -171,18 +156,18 @@ static void print_stats (const json_t *stats)
     char b[32];
     size_t i;
 
-    printf ("database: %s\n", format_bytes (b, sizeof (b), num_member (stats, "database_bytes")));
+    printf ("database: %s\n", fx_bytes_format (b, sizeof (b), num_member (stats, "database_bytes")));
     printf ("\n%-*s %10s %10s %10s\n", nw, "NAMESPACE", "ENTRIES", "EVENTS", "BYTES");
     json_array_foreach (namespaces, i, o)
         printf ("%-*s %10lld %10lld %10s\n", nw, str_member (o, "name"),
                 (long long) int_member (o, "entries"), (long long) int_member (o, "events"),
-                format_bytes (b, sizeof (b), num_member (o, "bytes")));
+                fx_bytes_format (b, sizeof (b), num_member (o, "bytes")));
     nw = column_width (prefixes, "namespace", strlen ("NAMESPACE"));
     printf ("\n%-*s %-*s %10s %10s\n", nw, "NAMESPACE", pw, "PREFIX", "ENTRIES", "BYTES");
     json_array_foreach (prefixes, i, o)
         printf ("%-*s %-*s %10lld %10s\n", nw, str_member (o, "namespace"), pw,
                 str_member (o, "prefix"), (long long) int_member (o, "entries"),
-                format_bytes (b, sizeof (b), num_member (o, "bytes")));
+                fx_bytes_format (b, sizeof (b), num_member (o, "bytes")));
 }
 
 int kvs_cmd_stats (struct kvs *k, int argc, char **argv)

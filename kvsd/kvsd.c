@@ -175,26 +175,6 @@ static int metrics_start (struct kvsd *kd, struct fx_error *err)
     return rc;
 }
 
-/* One table for the service: the handlers of store.c, watch.c and admin.c. */
-static struct fx_handler *handler_table (void)
-{
-    const struct fx_handler *parts[] = {store_handlers, watch_handlers, admin_handlers};
-    struct fx_handler *table;
-    size_t n = 0, k = 0;
-
-    for (size_t i = 0; i < 3; i++) {
-        for (const struct fx_handler *h = parts[i]; h->topic; h++)
-            n++;
-    }
-    if (!(table = calloc (n + 1, sizeof (*table))))
-        return NULL;
-    for (size_t i = 0; i < 3; i++) {
-        for (const struct fx_handler *h = parts[i]; h->topic; h++)
-            table[k++] = *h;
-    }
-    return table;
-}
-
 struct kvsd *kvsd_create (struct ev_loop *loop, const struct kvsd_args *args, struct fx_error *err)
 {
     struct kvsd *kd = calloc (1, sizeof (*kd));
@@ -223,7 +203,9 @@ struct kvsd *kvsd_create (struct ev_loop *loop, const struct kvsd_args *args, st
     config = NULL;
     if (metrics_start (kd, err) < 0 || ns_init (kd) < 0)
         goto error;
-    if (!(kd->handlers = handler_table ())
+    if (!(kd->handlers = fx_handler_table_join (
+              (const struct fx_handler *const[]){store_handlers, watch_handlers, admin_handlers},
+              3))
         || fx_peer_service_add (kd->peer, "kvs", kd->handlers, kd, err) < 0
         || fx_peer_subscribe (kd->peer, "router.disconnect", watch_disconnect, kd, err) < 0
         || fx_peer_subscribe (kd->peer, "config.update", config_update_cb, kd, err) < 0)

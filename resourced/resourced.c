@@ -140,25 +140,6 @@ static int metrics_start (struct resourced *rd, struct fx_error *err)
     return rc;
 }
 
-static struct fx_handler *handler_table (void)
-{
-    const struct fx_handler *parts[] = {node_handlers, inventory_handlers, drain_handlers};
-    struct fx_handler *table;
-    size_t n = 0, k = 0;
-
-    for (size_t i = 0; i < 3; i++) {
-        for (const struct fx_handler *h = parts[i]; h->topic; h++)
-            n++;
-    }
-    if (!(table = calloc (n + 1, sizeof (*table))))
-        return NULL;
-    for (size_t i = 0; i < 3; i++) {
-        for (const struct fx_handler *h = parts[i]; h->topic; h++)
-            table[k++] = *h;
-    }
-    return table;
-}
-
 struct resourced *resourced_create (struct ev_loop *loop, struct resourced_args *args,
                                     struct fx_error *err)
 {
@@ -189,7 +170,9 @@ struct resourced *resourced_create (struct ev_loop *loop, struct resourced_args 
         goto error;
     if (rd->rank == 0 && (inventory_start (rd, err) < 0 || drain_replay (rd, err) < 0))
         goto error;
-    if (!(rd->handlers = handler_table ())
+    if (!(rd->handlers = fx_handler_table_join (
+              (const struct fx_handler *const[]){node_handlers, inventory_handlers, drain_handlers},
+              3))
         || fx_peer_service_add (rd->peer, "resource", rd->handlers, rd, err) < 0)
         goto error;
     node_start (rd);

@@ -611,3 +611,21 @@ void fx_peer_destroy (struct fx_peer *p)
     free (p);
     errno = saved_errno;
 }
+
+struct fx_handler *fx_handler_table_join (const struct fx_handler *const parts[], size_t n)
+{
+    struct fx_handler *table;
+    size_t count = 0, k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        for (const struct fx_handler *h = parts[i]; h->topic; h++)
+            count++;
+    }
+    if (!(table = calloc (count + 1, sizeof (*table))))
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        for (const struct fx_handler *h = parts[i]; h->topic; h++)
+            table[k++] = *h;
+    }
+    return table;
+}

@@ -86,6 +86,10 @@ uint32_t fx_rpc_matchtag (const struct fx_rpc *rpc);
 int fx_rpc_call (struct fx_peer *p, const char *topic, uint32_t nodeid, const json_t *payload,
                  double timeout, json_t **out, struct fx_error *err);
 
+/* One handler table made of n tables (each ending with a NULL topic), for a daemon whose
+ * files each bring their own.  The caller frees it.  NULL with ENOMEM. */
+struct fx_handler *fx_handler_table_join (const struct fx_handler *const parts[], size_t n);
+
 /* Register service name (the part of topics before the first dot) with the router and
  * dispatch its requests through table.  Every service also answers NAME.ping.  Blocking:
  * start-up only.  Returns -1 with errno and err (EEXIST when another peer has the name). */
