@@ -43,7 +43,7 @@ LIBFX      := services/libfx.a
 LIBFX_SRC  := $(wildcard services/*.c)
 LIBFX_OBJ  := $(LIBFX_SRC:.c=.o)
 
-DAEMON_DIRS := overlayd kvsd resourced
+DAEMON_DIRS := overlayd kvsd resourced jobd schedd execd
 DAEMONS     := $(foreach d,$(DAEMON_DIRS),$(d)/flux-$(d))
 
 CLI_SRC  := $(wildcard cli/flux-*.c)
@@ -87,14 +87,9 @@ $(foreach d,$(DAEMON_DIRS),$(eval $(call daemon_rule,$(d))))
 
 cli/flux: cli/flux.o $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-cli/flux-%: cli/flux-%.o $(LIBFX)
-	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-# A command in several files: cli/flux-kvs.c with cli/kvs-*.c.
-cli/flux-kvs: cli/flux-kvs.o $(patsubst %.c,%.o,$(wildcard cli/kvs-*.c)) $(LIBFX)
-	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-cli/flux-resource: cli/flux-resource.o $(patsubst %.c,%.o,$(wildcard cli/resource-*.c)) $(LIBFX)
-	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-cli/flux-start: cli/flux-start.o $(patsubst %.c,%.o,$(wildcard cli/start-*.c)) $(LIBFX)
+# A command in several files: cli/flux-NAME.c with cli/NAME-*.c (flux-kvs with kvs-*.c).
+.SECONDEXPANSION:
+cli/flux-%: cli/flux-%.o $$(subst .c,.o,$$(wildcard cli/$$*-*.c)) $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the services library (never a daemon's main.c); a test of a daemon module

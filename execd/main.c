@@ -1,0 +1,8 @@
+/* main.c - flux-execd: not built yet (issue 6); a placeholder so that the tree builds. */
+#include <stdio.h>
+
+int main (void)
+{
+    fprintf (stderr, "flux-execd: not implemented\n");
+    return 1;
+}
