@@ -91,6 +91,9 @@ cli/flux: cli/flux.o $(LIBFX)
 .SECONDEXPANSION:
 cli/flux-%: cli/flux-%.o $$(subst .c,.o,$$(wildcard cli/$$*-*.c)) $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# flux run shares flux submit's option parsing and submission.
+cli/flux-run: cli/flux-run.o $(subst .c,.o,$(wildcard cli/submit-*.c)) $(LIBFX)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the services library (never a daemon's main.c); a test of a daemon module
 # names the objects it needs in UNIT_EXTRA_<name>.

@@ -32,11 +32,15 @@ char *fx_sign_wrap (const void *payload, size_t len, const char *munge_socket,
 int fx_sign_unwrap (const char *J, int64_t max_ttl, const char *munge_socket, uint32_t *userid,
                     char **payload, size_t *len, struct fx_error *err);
 
-/* Asynchronous unwrap for daemons: at most `workers` threads call fx_sign_unwrap() and each
- * result is delivered by cb in the loop, in any order.  J is copied. */
+/* Asynchronous unwrap for daemons: at most `workers` threads (started as the queue needs
+ * them) call fx_sign_unwrap() and each result is delivered by cb in the loop thread, in any
+ * order.  J is copied.  In cb, rc is 0 (userid, payload and len as fx_sign_unwrap() gives
+ * them; cb owns payload and frees it) or -1 with errno set and err's message (payload
+ * NULL).  fx_signer_unwrap() returns -1 with EINVAL or ENOMEM, or the error of
+ * pthread_create() when no worker could be started. */
 struct fx_signer;
 typedef void (*fx_sign_f) (int rc, uint32_t userid, char *payload, size_t len,
-                           const struct fx_error *err, void *arg); /* payload is the callee's */
+                           const struct fx_error *err, void *arg);
 
 struct fx_signer *fx_signer_create (struct ev_loop *loop, int workers, int64_t max_ttl,
                                     const char *munge_socket);
