@@ -52,7 +52,7 @@ CLI_CMDS := cli/flux $(CLI_SRC:.c=)
 UNIT_SRC   := $(wildcard test/unit/check_*.c)
 UNIT_TESTS := $(UNIT_SRC:.c=)
 HELPER_SRC := $(wildcard test/helpers/*.c)
-HELPERS    := $(HELPER_SRC:.c=)
+HELPERS    := $(HELPER_SRC:.c=) $(patsubst %.c,%.so,$(wildcard test/plugins/*.c))
 BENCH_SRC  := $(wildcard test/bench/bench_*.c)
 BENCHES    := $(BENCH_SRC:.c=)
 
@@ -103,9 +103,16 @@ UNIT_EXTRA_peer  := $(OVERLAYD_LIB_OBJ)
 test/unit/check_peer: $(OVERLAYD_LIB_OBJ)
 UNIT_EXTRA_kvs   := kvsd/schema.o kvsd/key.o
 test/unit/check_kvs: kvsd/schema.o kvsd/key.o
+UNIT_EXTRA_sched := schedd/pool.o schedd/skiplist.o schedd/queue.o
+test/unit/check_sched: schedd/pool.o schedd/skiplist.o schedd/queue.o
 
 test/unit/check_%: test/unit/check_%.o $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_EXTRA_$*) $(LIBFX) $(CHECK_LIBS) $(LDLIBS)
+
+# Job-manager plugins call back into jobd (services/jobtap.h): jobd exports those symbols.
+jobd/flux-jobd: LDFLAGS += -Wl,--export-dynamic-symbol=fx_jobtap_*
+test/plugins/%.so: test/plugins/%.c .build-flags
+	$(QLD)$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared -o $@ $< -ljansson
 
 test/helpers/%: test/helpers/%.o $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -79,6 +79,7 @@ static const struct daemon {
     {"overlayd", 0},
     {"kvsd", 1},
     {"resourced", 0},
+    {"jobd", 1},
 };
 #define NDAEMONS ((int) (sizeof (daemons) / sizeof (daemons[0])))
 

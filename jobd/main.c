@@ -1,8 +1,133 @@
-/* main.c - flux-jobd: not built yet (issue 6); a placeholder so that the tree builds. */
+/* main.c - flux-jobd: arguments, create, ready, loop, destroy.
+ *
+ * Rank 0 runs one.  It says READY once it has rebuilt its jobs from kvsd and serves its
+ * three services (job-ingest, job-manager, job-list).
+ */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 
-int main (void)
+#include "jobd/jobd.h"
+#include "services/notify.h"
+
+static const char usage[] =
+    "Usage: flux-jobd [OPTIONS]\n"
+    "  -r, --rank=N            this node's rank (must be 0)\n"
+    "  -s, --size=N            instance size\n"
+    "  -u, --uri=URI           local router endpoint (default $FLUX_URI or\n"
+    "                          ipc:///run/flux/router)\n"
+    "  -c, --config-path=DIR   configuration directory (read through the router)\n"
+    "  -S, --security-config=DIR  signing configuration (default\n"
+    "                          " FX_SYSCONFDIR "/flux/security/conf.d)\n"
+    "  -m, --munge-socket=PATH munged socket\n";
+
+static const struct option longopts[] = {
+    {"rank", required_argument, NULL, 'r'},
+    {"size", required_argument, NULL, 's'},
+    {"uri", required_argument, NULL, 'u'},
+    {"config-path", required_argument, NULL, 'c'},
+    {"security-config", required_argument, NULL, 'S'},
+    {"munge-socket", required_argument, NULL, 'm'},
+    {"hosts", required_argument, NULL, 'A'},
+    {"hostname", required_argument, NULL, 'H'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void parse_args (int argc, char **argv, struct jobd_args *a)
 {
-    fprintf (stderr, "flux-jobd: not implemented\n");
-    return 1;
+    int c;
+
+    a->uri = fx_peer_default_uri ();
+    while ((c = getopt_long (argc, argv, "r:s:u:c:S:m:A:H:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (strtoul (optarg, NULL, 10) != 0) {
+                fprintf (stderr, "flux-jobd: runs on rank 0 only\n");
+                exit (2);
+            }
+            break;
+        case 's':
+        case 'c':
+        case 'A':
+        case 'H':
+            break; /* the configuration comes from the router */
+        case 'u':
+            a->uri = optarg;
+            break;
+        case 'S':
+            a->security_dir = optarg;
+            break;
+        case 'm':
+            setenv ("FLUX_MUNGE_SOCKET", optarg, 1);
+            break;
+        case 'h':
+            fputs (usage, stdout);
+            exit (0);
+        default:
+            fputs (usage, stderr);
+            exit (2);
+        }
+    }
+    if (optind < argc) {
+        fputs (usage, stderr);
+        exit (2);
+    }
+}
+
+static void lost_cb (struct fx_peer *p, const char *why, void *arg)
+{
+    int *rc = arg;
+
+    fprintf (stderr, "flux-jobd: lost the router: %s\n", why);
+    *rc = 75;
+    ev_break (fx_peer_loop (p), EVBREAK_ALL);
+}
+
+static void startup_signal (int signum)
+{
+    (void) signum;
+    _exit (0);
+}
+
+static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void) revents;
+    (void) w;
+    ev_break (loop, EVBREAK_ALL);
+}
+
+int main (int argc, char **argv)
+{
+    struct jobd_args args = {0};
+    struct ev_loop *loop = EV_DEFAULT;
+    struct fx_error err = {""};
+    struct jobd *jd;
+    ev_signal sigterm_w, sigint_w;
+    int rc = 0;
+
+    parse_args (argc, argv, &args);
+    signal (SIGPIPE, SIG_IGN);
+    signal (SIGTERM, startup_signal);
+    signal (SIGINT, startup_signal);
+    if (!(jd = jobd_create (loop, &args, &err))) {
+        fprintf (stderr, "flux-jobd: %s\n", err.text);
+        return args.no_router ? 75 : 1;
+    }
+    ev_signal_init (&sigterm_w, signal_cb, SIGTERM);
+    ev_signal_init (&sigint_w, signal_cb, SIGINT);
+    ev_signal_start (loop, &sigterm_w);
+    ev_signal_start (loop, &sigint_w);
+    fx_peer_set_lost (jd->peer, lost_cb, &rc);
+    fx_notify_ready ();
+    ev_run (loop, 0);
+    fx_notify_stopping ();
+    if (rc == 0)
+        fx_log (jd->peer, LOG_INFO, "shutting down");
+    jobd_destroy (jd);
+    return rc;
 }

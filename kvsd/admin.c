@@ -202,18 +202,21 @@ static void purge_destroy (struct purge *pg)
     free (pg);
 }
 
-/* Tell the watches of the removed jobs; primary's version moved. */
+/* Tell the watches of the removed jobs, and jobd (event kvs.job-purged {"keys"}), which
+ * forgets them; primary's version moved. */
 static void purged (struct kvsd *kd, json_t *keys)
 {
     struct ns *ns = ns_lookup (kd, "primary");
-    json_t *k;
+    json_t *k, *o;
     size_t i;
 
-    if (!ns)
+    if (!ns || json_array_size (keys) == 0)
         return;
     json_array_foreach (keys, i, k) watch_removed (kd, ns, json_string_value (k));
-    if (json_array_size (keys) > 0)
-        ns->version++;
+    ns->version++;
+    if ((o = json_pack ("{s:s s:{s:O}}", "topic", "kvs.job-purged", "payload", "keys", keys)))
+        fx_rpc_start (kd->peer, "event.publish", 0, FX_MSGFLAG_NORESPONSE, o, 0, NULL, NULL);
+    json_decref (o);
 }
 
 static void purge_finish (struct purge *pg, const struct db_error *err)

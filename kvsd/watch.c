@@ -341,17 +341,6 @@ static void watch_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
 
 /* The route stack, stamped by the routers, names the requester's connection; a cancel from
  * its router (the requester gone, see doc/protocol.md) carries the same stack. */
-static int same_sender (const struct fx_msg *a, const struct fx_msg *b)
-{
-    if (a->nroutes != b->nroutes)
-        return 0;
-    for (int i = 0; i < a->nroutes; i++) {
-        if (a->route[i].rank != b->route[i].rank || a->route[i].peer != b->route[i].peer)
-            return 0;
-    }
-    return 1;
-}
-
 /* kvs.cancel {"matchtag"} (noresponse): only the watch's own requester can cancel it. */
 static void cancel_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
 {
@@ -363,7 +352,7 @@ static void cancel_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     if (!(in = fx_msg_json (req, NULL)) || json_unpack (in, "{s:I}", "matchtag", &matchtag) < 0)
         return;
     for (struct watch *w = kd->watch_list; w; w = w->all_next) {
-        if (fx_msg_matchtag (w->req) == matchtag && same_sender (w->req, req)) {
+        if (fx_msg_matchtag (w->req) == matchtag && fx_msg_same_sender (w->req, req)) {
             watch_end (kd, w, ECANCELED, "kvs.watch: canceled");
             return;
         }

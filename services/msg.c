@@ -350,3 +350,13 @@ void fx_msg_route_string (const struct fx_msg *msg, long self, char *buf, size_t
     if (self >= 0 && n < len)
         snprintf (buf + n, len - n, "%s%ld", msg->nroutes ? "!" : "", self);
 }
+
+int fx_msg_same_sender (const struct fx_msg *a, const struct fx_msg *b)
+{
+    if (a->nroutes != b->nroutes)
+        return 0;
+    for (int i = 0; i < a->nroutes; i++)
+        if (a->route[i].rank != b->route[i].rank || a->route[i].peer != b->route[i].peer)
+            return 0;
+    return 1;
+}

@@ -84,6 +84,9 @@ struct fx_msg {
     json_t *json;       /* cached parse of payload, owned by the message */
 };
 
+/* Did two requests come from the same peer (same route stack)?  A stream's cancel must. */
+int fx_msg_same_sender (const struct fx_msg *a, const struct fx_msg *b);
+
 /* Accessors named for the type-dependent fields. */
 #define fx_msg_nodeid(m)   ((m)->aux1)
 #define fx_msg_errnum(m)   ((m)->aux1)

@@ -20,3 +20,5 @@ cli/flux start --state-dir="$state" test/bench/bench_kvs 2
 rm -rf "$state"
 echo "== kvs in a throwaway instance (data on tmpfs: what kvsd itself costs)"
 cli/flux start test/bench/bench_kvs 2
+echo "== jobs"
+test/bench/jobs.sh
