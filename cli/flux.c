@@ -30,7 +30,10 @@ static const struct command commands[] = {
     {"keygen", "create the cluster certificate of an instance"},
     {"overlay", "show the tree overlay and its health"},
     {"kvs", "read and write the key-value store"},
-    {"job", "manage jobs (purge inactive jobs' data)"},
+    {"job", "manage jobs: urgency, cancel, signal, wait, eventlog, output, purge"},
+    {"jobs", "list jobs"},
+    {"cancel", "cancel jobs"},
+    {"queue", "enable, disable, start, stop and wait for the job queue"},
     {NULL, NULL},
 };
 

@@ -6,7 +6,7 @@ cd "$TEST_DIR" || exit 1
 unset FLUX_URI FLUX_MUNGE_SOCKET
 
 USAGE='Usage: flux [-h] [-V] COMMAND [ARGS...]'
-COMMANDS='start ping dmesg config getattr hostlist keygen overlay kvs job resource'
+COMMANDS='start ping dmesg config getattr hostlist keygen overlay kvs job jobs cancel queue resource'
 
 test_expect_success 'flux help lists the commands, one per line' '
     flux help >out &&
