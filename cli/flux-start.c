@@ -80,6 +80,7 @@ static const struct daemon {
     {"kvsd", 1},
     {"resourced", 0},
     {"jobd", 1},
+    {"schedd", 1},
 };
 #define NDAEMONS ((int) (sizeof (daemons) / sizeof (daemons[0])))
 

@@ -76,6 +76,8 @@ void inventory_stop (struct resourced *rd)
     fx_rlist_destroy (rd->R);
     fx_idset_destroy (rd->online);
     fx_idset_destroy (rd->exclude);
+    rd->R = NULL; /* a status answer still in flight must not use them */
+    rd->online = rd->exclude = NULL;
 }
 
 /* "only 2 of 4 cores (missing 2-3)" when have lacks some of want, else NULL. */
@@ -228,18 +230,19 @@ static int set_idset (json_t *o, const char *key, const struct fx_idset *set)
     return rc;
 }
 
-/* The STATUS object of doc/resource.md. */
-static json_t *status_json (struct resourced *rd)
+/* The STATUS object of doc/resource.md; allocated comes from the scheduler. */
+static json_t *status_json (struct resourced *rd, const struct fx_idset *allocated)
 {
     json_t *o = json_object (), *drains = json_object ();
     struct fx_idset *drained = fx_idset_create (), *empty = fx_idset_create ();
+    struct fx_idset *draining = fx_idset_create ();
     char *hosts = fx_hostlist_encode (rd->hosts), rank[16];
 
-    for (uint32_t r = 0; drained && drains && r < rd->size; r++) {
+    for (uint32_t r = 0; drained && draining && drains && r < rd->size; r++) {
         struct drain *d = &rd->drains[r];
         if (!d->drained)
             continue;
-        fx_idset_set (drained, r);
+        fx_idset_set (fx_idset_test (allocated, r) ? draining : drained, r);
         snprintf (rank, sizeof (rank), "%u", r);
         json_object_set_new (drains, rank,
                              json_pack ("{s:f s:s}", "timestamp", d->timestamp, "reason",
@@ -251,28 +254,64 @@ static json_t *status_json (struct resourced *rd)
         || json_object_set_new (o, "R", fx_rlist_encode (rd->R)) < 0
         || set_idset (o, "online", rd->online) < 0 || set_idset (o, "exclude", rd->exclude) < 0
         || set_idset (o, "torpid", empty) < 0 || set_idset (o, "drained", drained) < 0
-        || set_idset (o, "draining", empty) < 0 || set_idset (o, "allocated", empty) < 0
+        || set_idset (o, "draining", draining) < 0
+        || set_idset (o, "allocated", allocated ? allocated : empty) < 0
         || json_object_set (o, "drains", drains) < 0) {
         json_decref (o);
         o = NULL;
     }
     json_decref (drains);
     fx_idset_destroy (drained);
+    fx_idset_destroy (draining);
     fx_idset_destroy (empty);
     free (hosts);
     return o;
 }
 
+struct status_req {
+    struct resourced *rd;
+    struct fx_msg *req;
+};
+
+/* The scheduler's answer (or its absence: nothing is allocated then): answer the status. */
+static void allocated_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
+{
+    struct status_req *sr = arg;
+    struct fx_idset *allocated = NULL;
+    const char *ids;
+    json_t *in, *o;
+
+    (void) rpc;
+    if (!sr->rd->R) /* shutting down: the peer fails what is in flight */
+        goto done;
+    if (fx_msg_errnum (rsp) == 0 && (in = fx_msg_json (rsp, NULL))
+        && json_unpack (in, "{s:s}", "allocated", &ids) == 0)
+        allocated = fx_idset_decode (ids, NULL);
+    if (!(o = status_json (sr->rd, allocated)))
+        fx_respond_error (sr->rd->peer, sr->req, ENOMEM, "resource.status: out of memory");
+    else
+        fx_respond (sr->rd->peer, sr->req, o);
+    json_decref (o);
+    fx_idset_destroy (allocated);
+done:
+    fx_msg_destroy (sr->req);
+    free (sr);
+}
+
+/* resource.status: asks schedd (sched.resource-status) which ranks are allocated first. */
 static void status_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
 {
-    json_t *o;
+    struct status_req *sr = calloc (1, sizeof (*sr));
 
-    if (!(o = status_json (arg))) {
+    if (sr)
+        sr->rd = arg;
+    if (!sr || !(sr->req = fx_msg_copy (req))
+        || !fx_rpc_start (p, "sched.resource-status", 0, 0, NULL, 2.0, allocated_cb, sr)) {
+        if (sr)
+            fx_msg_destroy (sr->req);
+        free (sr);
         fx_respond_error (p, req, ENOMEM, "resource.status: out of memory");
-        return;
     }
-    fx_respond (p, req, o);
-    json_decref (o);
 }
 
 const struct fx_handler inventory_handlers[] = {

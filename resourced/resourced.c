@@ -168,11 +168,15 @@ struct resourced *resourced_create (struct ev_loop *loop, struct resourced_args 
     if (hosts_init (rd, args, err) < 0 || !(rd->cores = fx_local_cores (err))
         || !(rd->gpus = fx_local_gpus (err)) || metrics_start (rd, err) < 0)
         goto error;
-    if (rd->rank == 0 && (inventory_start (rd, err) < 0 || drain_replay (rd, err) < 0))
+    if (rd->rank == 0
+        && (inventory_start (rd, err) < 0 || drain_replay (rd, err) < 0
+            || acquire_start (rd, err) < 0))
         goto error;
+    /* acquire_handlers first: its resource.cancel also covers node.c's streams. */
     if (!(rd->handlers = fx_handler_table_join (
-              (const struct fx_handler *const[]){node_handlers, inventory_handlers, drain_handlers},
-              3))
+              (const struct fx_handler *const[]){acquire_handlers, node_handlers,
+                                                 inventory_handlers, drain_handlers},
+              4))
         || fx_peer_service_add (rd->peer, "resource", rd->handlers, rd, err) < 0)
         goto error;
     node_start (rd);
@@ -188,6 +192,7 @@ void resourced_destroy (struct resourced *rd)
     if (!rd)
         return;
     node_stop (rd);
+    acquire_stop (rd);
     inventory_stop (rd);
     drain_free (rd);
     fx_httpd_destroy (rd->httpd);

@@ -7,6 +7,7 @@
  *               and the monitor request rank 0 keeps open here
  * inventory.c   rank 0: R, which ranks are online and excluded, resource.status
  * drain.c       rank 0: drains, kept in kvsd's resource.eventlog
+ * acquire.c     rank 0: resource.acquire, the scheduler's stream of up and down ranks
  */
 #ifndef RESOURCED_H
 #define RESOURCED_H
@@ -65,9 +66,12 @@ struct resourced {
     int R_configured;   /* from resource.path: hellos are checked against it */
     struct fx_idset *online;
     struct fx_idset *exclude;
-    struct drain *drains;     /* size of them */
-    struct monitor *monitors; /* size of them */
-    struct fx_msg **hellos;   /* size of them: each rank's open hello */
+    struct drain *drains;                /* size of them */
+    struct monitor *monitors;            /* size of them */
+    struct fx_msg **hellos;              /* size of them: each rank's open hello */
+    struct acquirer *acquirers;          /* resource.acquire streams */
+    struct fx_idset *acq_ranks, *acq_up; /* what they were told last */
+    ev_prepare acquire_w;                /* sends them what changed, once per loop iteration */
 
     struct fx_metrics *metrics;
     struct fx_httpd *httpd;
@@ -116,5 +120,10 @@ int drain_replay (struct resourced *rd, struct fx_error *err);
 /* Drain ranks with reason on rank 0's own initiative (a node short of what R promises). */
 void drain_self (struct resourced *rd, const struct fx_idset *ranks, const char *reason);
 void drain_free (struct resourced *rd);
+
+/* acquire.c */
+extern const struct fx_handler acquire_handlers[];
+int acquire_start (struct resourced *rd, struct fx_error *err);
+void acquire_stop (struct resourced *rd);
 
 #endif

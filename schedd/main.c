@@ -1,8 +1,137 @@
-/* main.c - flux-schedd: not built yet (issue 6); a placeholder so that the tree builds. */
+/* main.c - flux-schedd: arguments, create, ready, loop, destroy.
+ *
+ * Rank 0 runs one.  It says READY once it serves: after it has acquired resources and
+ * registered the sched service, without waiting for jobd (the hello to jobd is retried in
+ * the background until jobd answers).
+ */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <unistd.h>
 
-int main (void)
+#include "schedd/schedd.h"
+#include "services/notify.h"
+
+static const char usage[] =
+    "Usage: flux-schedd [OPTIONS]\n"
+    "  -r, --rank=N           this node's rank (must be 0)\n"
+    "  -s, --size=N           instance size (default 1)\n"
+    "  -u, --uri=URI          local router endpoint (default $FLUX_URI or\n"
+    "                         ipc:///run/flux/router)\n"
+    "  -c, --config-path=DIR  configuration directory (read through the router)\n"
+    "  -H, --hostname=NAME    this rank's host name (ignored)\n"
+    "  -A, --hosts=HOSTLIST   every rank's host name (ignored: R comes from resourced)\n"
+    "  -m, --munge-socket=P   munged socket for the router hello\n";
+
+static const struct option longopts[] = {
+    {"rank", required_argument, NULL, 'r'},
+    {"size", required_argument, NULL, 's'},
+    {"uri", required_argument, NULL, 'u'},
+    {"config-path", required_argument, NULL, 'c'},
+    {"hostname", required_argument, NULL, 'H'},
+    {"hosts", required_argument, NULL, 'A'},
+    {"munge-socket", required_argument, NULL, 'm'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void parse_args (int argc, char **argv, struct schedd_args *a)
 {
-    fprintf (stderr, "flux-schedd: not implemented\n");
-    return 1;
+    char *end;
+    int c;
+
+    a->size = 1;
+    a->uri = fx_peer_default_uri ();
+    while ((c = getopt_long (argc, argv, "r:s:u:c:H:A:m:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+        case 's': {
+            unsigned long v = strtoul (optarg, &end, 10);
+            if (!*optarg || *end || v > 0xfffffff0ul) {
+                fprintf (stderr, "flux-schedd: invalid --%s '%s'\n", c == 'r' ? "rank" : "size",
+                         optarg);
+                exit (2);
+            }
+            *(c == 'r' ? &a->rank : &a->size) = (uint32_t) v;
+            break;
+        }
+        case 'u':
+            a->uri = optarg;
+            break;
+        case 'c':
+        case 'H':
+        case 'A':
+            break; /* the configuration comes from the router, R from resourced */
+        case 'm':
+            setenv ("FLUX_MUNGE_SOCKET", optarg, 1);
+            break;
+        case 'h':
+            fputs (usage, stdout);
+            exit (0);
+        default:
+            fputs (usage, stderr);
+            exit (2);
+        }
+    }
+    if (optind < argc || a->size == 0 || a->rank != 0) {
+        fputs (usage, stderr);
+        exit (2);
+    }
+}
+
+/* The router went away: exit 75 so that systemd (or flux start) starts a fresh daemon. */
+static void lost_cb (struct fx_peer *p, const char *why, void *arg)
+{
+    int *rc = arg;
+
+    fprintf (stderr, "flux-schedd: lost the router: %s\n", why);
+    *rc = 75;
+    ev_break (fx_peer_loop (p), EVBREAK_ALL);
+}
+
+/* SIGTERM or SIGINT before the loop runs: nothing to save, leave at once. */
+static void startup_signal (int signum)
+{
+    (void) signum;
+    _exit (0);
+}
+
+static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void) revents;
+    (void) w;
+    ev_break (loop, EVBREAK_ALL);
+}
+
+int main (int argc, char **argv)
+{
+    struct schedd_args args = {0};
+    struct ev_loop *loop = EV_DEFAULT;
+    struct fx_error err = {""};
+    struct schedd *sd;
+    ev_signal sigterm_w, sigint_w;
+    int rc = 0;
+
+    parse_args (argc, argv, &args);
+    signal (SIGPIPE, SIG_IGN);
+    signal (SIGTERM, startup_signal);
+    signal (SIGINT, startup_signal);
+    if (!(sd = schedd_create (loop, &args, &err))) {
+        fprintf (stderr, "flux-schedd: %s\n", err.text);
+        return args.no_router ? 75 : 1;
+    }
+    ev_signal_init (&sigterm_w, signal_cb, SIGTERM);
+    ev_signal_init (&sigint_w, signal_cb, SIGINT);
+    ev_signal_start (loop, &sigterm_w);
+    ev_signal_start (loop, &sigint_w);
+    fx_peer_set_lost (sd->peer, lost_cb, &rc);
+    fx_notify_ready ();
+    ev_run (loop, 0);
+    fx_notify_stopping ();
+    if (rc == 0)
+        fx_log (sd->peer, LOG_INFO, "shutting down");
+    schedd_destroy (sd);
+    return rc;
 }

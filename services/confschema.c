@@ -133,6 +133,7 @@ static const struct fx_conf_schema sched = {
     "sched",
     (const struct fx_conf_key[]){
         COUNT ("queue-depth"),
+        COUNT ("backfill-depth"),
         FX_CONF_KEY_END,
     },
 };
