@@ -79,6 +79,7 @@ static const struct daemon {
     {"overlayd", 0},
     {"kvsd", 1},
     {"resourced", 0},
+    {"execd", 0},
     {"jobd", 1},
     {"schedd", 1},
 };
