@@ -16,7 +16,7 @@
 
 static const char usage[] =
     "Usage: flux-schedd [OPTIONS]\n"
-    "  -r, --rank=N           this node's rank (must be 0)\n"
+    "  -r, --rank=N           this node's rank (default 0; schedd runs on rank 0 only)\n"
     "  -s, --size=N           instance size (default 1)\n"
     "  -u, --uri=URI          local router endpoint (default $FLUX_URI or\n"
     "                         ipc:///run/flux/router)\n"
@@ -75,7 +75,7 @@ static void parse_args (int argc, char **argv, struct schedd_args *a)
             exit (2);
         }
     }
-    if (optind < argc || a->size == 0 || a->rank != 0) {
+    if (optind < argc || a->size == 0) {
         fputs (usage, stderr);
         exit (2);
     }
@@ -120,7 +120,7 @@ int main (int argc, char **argv)
     signal (SIGINT, startup_signal);
     if (!(sd = schedd_create (loop, &args, &err))) {
         fprintf (stderr, "flux-schedd: %s\n", err.text);
-        return args.no_router ? 75 : 1;
+        return args.exit_code;
     }
     ev_signal_init (&sigterm_w, signal_cb, SIGTERM);
     ev_signal_init (&sigint_w, signal_cb, SIGINT);

@@ -4,8 +4,9 @@
  * Start-up order: connect, read the configuration, acquire resources (resources.c: the
  * pool must be filled before anyone asks whether a job is feasible), register `sched`,
  * then say hello to jobd in the background (jobd.c).  A configuration that cannot be read
- * or a resourced that never answers stops the daemon at start; once serving, nothing a
- * client sends stops it.
+ * stops the daemon at start (exit 1), so does a rank other than 0 (exit 42: do not restart)
+ * and a router or resourced that does not answer (exit 75: start again later); once
+ * serving, nothing a client sends stops it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -170,10 +171,15 @@ struct schedd *schedd_create (struct ev_loop *loop, struct schedd_args *args, st
     sd->size = args->size;
     ev_prepare_init (&sd->pass_w, pass_cb);
     sd->pass_w.data = sd;
-    if (!(sd->peer = fx_peer_create (loop, args->uri, "schedd", err))) {
-        sd->no_router = 1;
+    sd->exit_code = 75;
+    if (!(sd->peer = fx_peer_create (loop, args->uri, "schedd", err)))
+        goto error;
+    sd->exit_code = 42;
+    if (fx_peer_rank (sd->peer) != 0) {
+        errprintf (err, "runs on rank 0 only (this is rank %u)", fx_peer_rank (sd->peer));
         goto error;
     }
+    sd->exit_code = 1;
     if (config_start (sd, err) < 0)
         goto error;
     if (!(sd->pool = pool_create (fx_peer_size (sd->peer)))
@@ -182,8 +188,13 @@ struct schedd *schedd_create (struct ev_loop *loop, struct schedd_args *args, st
         goto error;
     }
     sched_set_backfill_depth (sd->sched, backfill_depth (sd->config));
-    if (metrics_start (sd, err) < 0 || resources_start (sd, err) < 0
-        || fx_peer_subscribe (sd->peer, "router.disconnect", jobd_disconnect_cb, sd, err) < 0
+    if (metrics_start (sd, err) < 0)
+        goto error;
+    sd->exit_code = 75;
+    if (resources_start (sd, err) < 0)
+        goto error;
+    sd->exit_code = 1;
+    if (fx_peer_subscribe (sd->peer, "router.disconnect", jobd_disconnect_cb, sd, err) < 0
         || fx_peer_subscribe (sd->peer, "config.update", config_cb, sd, err) < 0
         || fx_peer_service_add (sd->peer, "sched", service_handlers, sd, err) < 0)
         goto error;
@@ -191,7 +202,7 @@ struct schedd *schedd_create (struct ev_loop *loop, struct schedd_args *args, st
     jobd_start (sd);
     return sd;
 error:
-    args->no_router = sd->no_router;
+    args->exit_code = sd->exit_code;
     schedd_destroy (sd);
     return NULL;
 }

@@ -61,14 +61,15 @@ struct schedd {
     struct fx_metrics *metrics;
     struct fx_httpd *httpd;
     struct fx_metric *m_jobs, *m_alloc, *m_cores;
-    int no_router; /* the router could not be reached at start */
+    int exit_code; /* why start-up failed: 75 try again later, 42 never, 1 otherwise */
 };
 
 struct schedd_args {
     uint32_t rank;
     uint32_t size;
     const char *uri;
-    int no_router; /* out */
+    int exit_code; /* out, when schedd_create fails: 75 (the router or resourced is not
+                    * there yet: start again later), 42 (not rank 0: stay down), 1 */
 };
 
 /* schedd.c */
