@@ -82,6 +82,9 @@ static void commit_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
     struct batch *b = c->inflight;
     const char *errstr = NULL;
 
+    if (c->jd->stopping)
+        return;
+
     (void) rpc;
     if (!b)
         return;

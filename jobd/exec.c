@@ -65,6 +65,9 @@ static void start_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
     const char *type, *etype = "exec", *note = "";
     int errnum = (int) fx_msg_errnum (rsp), severity = 0, status = 0;
 
+    if (jd->stopping)
+        return;
+
     (void) rpc;
     if (!job || !job->exec)
         return;

@@ -101,6 +101,9 @@ static void feasibility_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
     struct fx_error err = {""};
     int errnum = rsp ? (int) fx_msg_errnum (rsp) : 0;
 
+    if (s->jd->stopping)
+        return;
+
     (void) rpc;
     /* EINVAL is schedd's "never satisfiable"; any other error means no schedd to ask, and
      * the job waits for one. */

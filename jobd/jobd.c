@@ -258,6 +258,7 @@ void jobd_destroy (struct jobd *jd)
 {
     if (!jd)
         return;
+    jd->stopping = 1;
     sched_stop (jd);
     list_free (jd);
     queue_free (jd);

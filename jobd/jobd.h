@@ -86,6 +86,7 @@ struct listreq; /* list.c */
 
 struct jobd {
     struct ev_loop *loop;
+    int stopping; /* jobd_destroy runs: RPC callbacks do nothing */
     struct fx_peer *peer;
     json_t *config;
     struct fx_signer *signer;

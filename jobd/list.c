@@ -177,6 +177,9 @@ static void watch_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
     json_t *payload, *events, *o;
     int errnum = (int) fx_msg_errnum (rsp);
 
+    if (lr->jd->stopping)
+        return;
+
     (void) rpc;
     if (errnum != 0) {
         lr->rpc = NULL;
@@ -228,6 +231,9 @@ static void final_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
     struct listreq *lr = arg;
     json_t *payload;
     json_int_t count = 0;
+
+    if (lr->jd->stopping)
+        return;
 
     (void) rpc;
     lr->final_rpc = NULL;

@@ -88,6 +88,8 @@ static void alloc_success (struct jobd *jd, struct job *job, json_t *R)
 
 static void sched_lost (struct jobd *jd, const char *why)
 {
+    if (!jd->sched_ready && jd->alloc_pending == 0)
+        return; /* one outstanding alloc's error was enough */
     if (jd->sched_ready)
         fx_log (jd->peer, LOG_WARNING, "scheduler lost: %s", why);
     jd->sched_ready = 0;
@@ -109,7 +111,12 @@ static void alloc_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
     json_int_t id;
     struct job *job;
 
+    if (jd->stopping)
+        return;
+
     (void) rpc;
+    if (fx_msg_errnum (rsp) == ENODATA) /* the end of a stream whose answer came */
+        return;
     if (fx_msg_errnum (rsp) != 0) {
         sched_lost (jd, fx_msg_errstr (rsp));
         return;
@@ -143,7 +150,8 @@ static void send_alloc (struct jobd *jd, struct job *job)
 {
     json_t *o = alloc_payload (job);
 
-    if (!o || !fx_rpc_start (jd->peer, "sched.alloc", 0, 0, o, 0, alloc_cb, jd)) {
+    if (!o
+        || !fx_rpc_start (jd->peer, "sched.alloc", 0, FX_MSGFLAG_STREAMING, o, 0, alloc_cb, jd)) {
         json_decref (o);
         fx_log (jd->peer, LOG_ERR, "cannot send sched.alloc: %s", strerror (errno));
         return;
@@ -193,11 +201,31 @@ void sched_reprioritize (struct jobd *jd, struct job *job)
     json_decref (o);
 }
 
-/* Send every job waiting in SCHED (a scheduler became ready, the queue was started). */
+static int by_priority (const void *a, const void *b)
+{
+    const struct job *x = *(struct job *const *) a, *y = *(struct job *const *) b;
+
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Send every job waiting in SCHED (a scheduler became ready, the queue was started),
+ * highest priority first: schedd may allocate the first ones before it sees the others. */
 void sched_send_all (struct jobd *jd)
 {
+    struct job **v;
+    size_t n = 0;
+
+    if (!jd->sched_ready || !jd->q_started || !(v = malloc ((jd->njobs + 1) * sizeof (*v))))
+        return;
     for (size_t i = 0; i < jd->njobs; i++)
-        sched_job_ready (jd, jd->jobs[i]);
+        if (jd->jobs[i]->state == JOB_SCHED)
+            v[n++] = jd->jobs[i];
+    qsort (v, n, sizeof (*v), by_priority);
+    for (size_t i = 0; i < n; i++)
+        sched_job_ready (jd, v[i]);
+    free (v);
 }
 
 /* Take back every outstanding alloc (the queue was stopped). */

@@ -296,6 +296,50 @@ static const char *const migration_1[] = {
     " END $f$",
 };
 
+/* Migration 2: kvs_commit read the namespace out of the client transaction's JSON text
+ * (c->>'ns') once per operation, which reparses the whole transaction each time: a commit
+ * of 100 jobs (140 operations, 140 KB) took 400 ms.  The namespace is now read once. */
+static const char *const migration_2[] = {
+    "CREATE OR REPLACE FUNCTION kvs_commit (batch json) RETURNS text LANGUAGE plpgsql AS $f$"
+    " DECLARE c json; op json; v bigint; s integer; seqs text[]; res text[] := '{}';"
+    "  msg text; code text; k text; n text;"
+    " BEGIN"
+    "  FOR c IN SELECT * FROM json_array_elements (batch) LOOP"
+    "   BEGIN"
+    "    n := c->>'ns';"
+    "    UPDATE kvs_namespace SET version = version + 1 WHERE name = n RETURNING version INTO v;"
+    "    IF NOT FOUND THEN"
+    "     PERFORM kvs_fail ('ENOENT', n || ': No such namespace');"
+    "    END IF;"
+    "    seqs := '{}';"
+    "    FOR op IN SELECT * FROM json_array_elements (c->'ops') LOOP"
+    "     k := op->>'key';"
+    "     s := NULL;"
+    "     CASE op->>'op'"
+    "      WHEN 'put' THEN"
+    "       IF op->'data' IS NOT NULL THEN"
+    "        PERFORM kvs_store (n, k, 'r', NULL, decode (op->>'data', 'base64'), v);"
+    "       ELSE"
+    "        PERFORM kvs_store (n, k, 'j', (op->'value')::text, NULL, v);"
+    "       END IF;"
+    "      WHEN 'mkdir' THEN PERFORM kvs_store (n, k, 'd', NULL, NULL, v);"
+    "      WHEN 'unlink' THEN PERFORM kvs_remove (n, k);"
+    "      WHEN 'append' THEN s := kvs_append (n, k, op->'event', v);"
+    "      ELSE PERFORM kvs_fail ('EINVAL', 'unknown operation ' || (op->>'op'));"
+    "     END CASE;"
+    "     seqs := seqs || coalesce (s::text, 'null');"
+    "    END LOOP;"
+    "    res := res || format ('{\"version\":%s,\"seqs\":[%s]}', v,"
+    "     array_to_string (seqs, ','));"
+    "   EXCEPTION WHEN raise_exception THEN"
+    "    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, code = PG_EXCEPTION_DETAIL;"
+    "    res := res || json_build_object ('error', code, 'errstr', msg)::text;"
+    "   END;"
+    "  END LOOP;"
+    "  RETURN '[' || array_to_string (res, ',') || ']';"
+    " END $f$",
+};
+
 #define NELEM(a) (sizeof (a) / sizeof ((a)[0]))
 
 static const struct migration {
@@ -303,6 +347,7 @@ static const struct migration {
     size_t count;
 } migrations[] = {
     {migration_1, NELEM (migration_1)},
+    {migration_2, NELEM (migration_2)},
 };
 
 int schema_version (void)

@@ -27,7 +27,7 @@
 #include "services/log.h"
 #include "services/notify.h"
 
-#define RECV_BATCH 256
+#define RECV_BATCH      256
 #define GOODBYE_TIMEOUT 0.5 /* seconds to wait for the parent's acknowledgement */
 
 static void parent_hello (struct overlayd *od);
@@ -107,27 +107,25 @@ static void refuse (struct overlayd *od, struct conn *tmp, const char *label, co
 }
 
 /* Check what a verified hello claims against the configuration. */
-static int hello_check (struct overlayd *od, uint32_t rank, const char *host,
-                        const char *version, const char **label, char *why, size_t len)
+static int hello_check (struct overlayd *od, uint32_t rank, const char *host, const char *version,
+                        const char **label, char *why, size_t len)
 {
     struct overlay *ov = od->overlay;
     const char *want = ov->hosts ? fx_hostlist_nth (ov->hosts, rank) : NULL;
 
     *label = "rank";
     if (rank >= od->size || !child_by_rank (ov, rank))
-        snprintf (why, len, "rank %u (%.64s) is not a child of rank %u (%.64s)", rank, host, od->rank,
-                  od->hostname);
+        snprintf (why, len, "rank %u (%.64s) is not a child of rank %u (%.64s)", rank, host,
+                  od->rank, od->hostname);
     else if (want && strcmp (want, host) != 0) {
         *label = "hostname";
         snprintf (why, len, "rank %u claims host name %.64s but the configuration says %.64s", rank,
                   host, want);
-    }
-    else if (strcmp (version, FX_VERSION) != 0) {
+    } else if (strcmp (version, FX_VERSION) != 0) {
         *label = "version";
         snprintf (why, len, "%.64s (rank %u) runs version %.32s, this is %s: versions must match",
                   host, rank, version, FX_VERSION);
-    }
-    else
+    } else
         return 0;
     return -1;
 }
@@ -146,7 +144,8 @@ static void child_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, const
     void *frame;
     size_t flen;
 
-    if (!(c = conn_create (od, CONN_CHILD, ov->child_sock)) || !(c->link = fx_link_create (&ov->cert, 1))) {
+    if (!(c = conn_create (od, CONN_CHILD, ov->child_sock))
+        || !(c->link = fx_link_create (&ov->cert, 1))) {
         conn_destroy (c);
         return;
     }
@@ -188,8 +187,7 @@ static void child_hello (struct overlayd *od, const struct fx_nn_hdr *hdr, const
 
 /* Open a DATA frame from link c and decode its message; a frame that fails either step is
  * counted, logged and dropped (NULL). */
-static struct fx_msg *open_frame (struct overlayd *od, struct conn *c, const void *buf,
-                                  size_t len)
+static struct fx_msg *open_frame (struct overlayd *od, struct conn *c, const void *buf, size_t len)
 {
     struct fx_error err = {""};
     struct fx_msg *msg;
@@ -223,8 +221,7 @@ static void child_data (struct overlayd *od, const struct fx_nn_hdr *hdr, const 
         void *frame;
         size_t flen;
         fx_metric_inc (od->m_auth_fail, "unauthenticated");
-        if (fx_link_refuse ("unknown link (this rank restarted): join again", &frame, &flen)
-            == 0) {
+        if (fx_link_refuse ("unknown link (this rank restarted): join again", &frame, &flen) == 0) {
             conn_send_frame (&tmp, frame, flen);
             free (frame);
         }
@@ -295,8 +292,7 @@ static void child_rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
                 child_hello (od, &hdr, buf, n);
             else
                 hold_hello (ov, &hdr, buf, n);
-        }
-        else if (fx_link_frame_type (buf, n) == FX_LINK_DATA)
+        } else if (fx_link_frame_type (buf, n) == FX_LINK_DATA)
             child_data (od, &hdr, buf, n);
         else
             fx_metric_inc (od->m_malformed);
@@ -318,8 +314,7 @@ static void parent_welcomed (struct overlayd *od, const void *buf, size_t len)
                           (long long) fx_topo_parent (ov->topo, od->rank),
                           overlay_host (ov, fx_topo_parent (ov->topo, od->rank)), err.text);
             overlay_exit (od, EXIT_NORESTART);
-        }
-        else
+        } else
             overlayd_log (od, LOG_WARNING, "parent: %s", err.text);
         return;
     }
@@ -362,8 +357,11 @@ static void parent_rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
     (void) loop;
     (void) revents;
     for (int i = 0; i < RECV_BATCH && ov->parent && !ov->exiting; i++) {
-        if ((n = fx_nn_recv (ov->parent_sock, &buf, &hdr, NN_DONTWAIT)) < 0)
+        if ((n = fx_nn_recv (ov->parent_sock, &buf, &hdr, NN_DONTWAIT)) < 0) {
+            if (ov->parent->authed) /* drained: credit back (as services/peer.c does) */
+                conn_consumed (ov->parent, 1);
             return;
+        }
         fx_metric_add (od->m_link_bytes, (double) n, "in");
         fx_metric_inc (od->m_link_msgs, "in");
         switch (fx_link_frame_type (buf, n)) {
@@ -514,8 +512,7 @@ void overlay_control (struct overlayd *od, struct conn *c, struct fx_msg *msg)
             /* Acknowledge: the child waits for this before closing its socket. */
             conn_send_control (c, FX_CTL_GOODBYE, 0, NULL);
             child_unlink (od, ch, OVERLAY_OFFLINE, "it shut down");
-        }
-        else if (c->kind == CONN_PARENT && od->overlay->stopping)
+        } else if (c->kind == CONN_PARENT && od->overlay->stopping)
             od->overlay->goodbye_acked = 1;
         else if (c->kind == CONN_PARENT)
             overlay_parent_lost (od, "the parent is shutting down");
@@ -584,8 +581,7 @@ static int open_sockets (struct overlayd *od, struct fx_error *err)
             || conn_register (ov->parent) < 0)
             return errprintf (err, "out of memory");
         ov->parent->rank = fx_topo_parent (ov->topo, od->rank);
-        snprintf (ov->parent->name, sizeof (ov->parent->name), "parent rank %u",
-                  ov->parent->rank);
+        snprintf (ov->parent->name, sizeof (ov->parent->name), "parent rank %u", ov->parent->rank);
         ev_io_init (&ov->parent_w, parent_rcv_cb, fd, EV_READ);
         ov->parent_w.data = od;
         ev_io_start (od->loop, &ov->parent_w);

@@ -172,10 +172,11 @@ static void handle_control (struct fx_peer *p, struct fx_msg *msg)
             p->hello_state = -1;
             return;
         }
-        if (!(o = fx_msg_json (msg, NULL)) ||
-            json_unpack (o, "{s:i s:i s:i s:i s:i s:F}", "rank", &p->rank, "size", &p->size, "peer",
-                         &p->id, "userid", &p->userid, "rolemask", &p->rolemask, "lease",
-                         &p->lease) < 0) {
+        if (!(o = fx_msg_json (msg, NULL))
+            || json_unpack (o, "{s:i s:i s:i s:i s:i s:F}", "rank", &p->rank, "size", &p->size,
+                            "peer", &p->id, "userid", &p->userid, "rolemask", &p->rolemask, "lease",
+                            &p->lease)
+                   < 0) {
             errprintf (&p->hello_err, "malformed hello answer from router");
             p->hello_state = -1;
             return;
@@ -285,6 +286,10 @@ static void handle_message (struct fx_peer *p, struct fx_msg *msg)
     }
 }
 
+/* Credit goes back every CREDIT_EVERY messages and whenever the socket is drained.  The
+ * router's request for credit cannot be relied on alone: it is sent outside the window and
+ * nanomsg drops it when the pipe is still busy writing a large message, which stalled the
+ * connection for good (a kvs.commit of a few hundred KB). */
 static void rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
     struct fx_peer *p = w->data;
@@ -300,6 +305,8 @@ static void rcv_cb (struct ev_loop *loop, ev_io *w, int revents)
         if ((n = fx_nn_recv (p->sock, &buf, &hdr, NN_DONTWAIT)) < 0) {
             if (errno != EAGAIN && errno != EINTR)
                 peer_lost (p, strerror (errno));
+            else
+                return_credit (p); /* drained: see below */
             return;
         }
         msg = fx_msg_decode (buf, n, &err);
@@ -467,8 +474,8 @@ static int check_ipc_path (const char *uri, struct fx_error *err)
 {
     struct stat sb;
 
-    if (strncmp (uri, "ipc://", 6) == 0 &&
-        (stat (uri + 6, &sb) < 0 || access (uri + 6, R_OK | W_OK) < 0))
+    if (strncmp (uri, "ipc://", 6) == 0
+        && (stat (uri + 6, &sb) < 0 || access (uri + 6, R_OK | W_OK) < 0))
         return errprintf (err, "cannot connect to %s: %s", uri, strerror (errno));
     return 0;
 }
@@ -550,8 +557,8 @@ struct fx_peer *fx_peer_create (struct ev_loop *loop, const char *uri, const cha
     p->loop = loop;
     p->lease = 30;
     snprintf (p->name, sizeof (p->name), "%s", name);
-    if ((p->sock = fx_nn_open (uri, 0)) < 0 || (rcvfd = fx_nn_rcvfd (p->sock)) < 0 ||
-        (sndfd = fx_nn_sndfd (p->sock)) < 0) {
+    if ((p->sock = fx_nn_open (uri, 0)) < 0 || (rcvfd = fx_nn_rcvfd (p->sock)) < 0
+        || (sndfd = fx_nn_sndfd (p->sock)) < 0) {
         errprintf (err, "%s: %s", uri, nn_strerror (errno));
         goto error;
     }
