@@ -102,10 +102,44 @@ static void list_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
     json_decref (o);
 }
 
+struct inforeq {
+    struct jobd *jd;
+    struct fx_msg *req;
+    json_t *o; /* the answer being built */
+};
+
+/* An inactive job's jobspec and R are no longer in memory: one kvs.dir brings them. */
+static void info_dir_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
+{
+    struct inforeq *ir = arg;
+    json_t *payload, *e;
+    size_t i;
+
+    (void) rpc;
+    if (!ir->jd->stopping) {
+        if (fx_msg_errnum (rsp) == 0 && (payload = fx_msg_json (rsp, NULL))) {
+            json_array_foreach (json_object_get (payload, "entries"), i, e)
+            {
+                const char *key = json_string_value (json_object_get (e, "key"));
+                const char *name = key ? strrchr (key, '.') : NULL;
+                json_t *value = json_object_get (e, "value");
+                if (name && value && (!strcmp (name, ".jobspec") || !strcmp (name, ".R")))
+                    json_object_set (ir->o, name + 1, value);
+            }
+        }
+        fx_respond (ir->jd->peer, ir->req, ir->o);
+    }
+    json_decref (ir->o);
+    fx_msg_destroy (ir->req);
+    free (ir);
+}
+
 static void info_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
 {
     struct jobd *jd = arg;
-    json_t *payload = fx_msg_json (msg, NULL), *o;
+    json_t *payload = fx_msg_json (msg, NULL), *o, *in;
+    char key[64], dothex[FX_FLUID_STRLEN];
+    struct inforeq *ir;
     struct job *job;
 
     if (!payload) {
@@ -118,12 +152,34 @@ static void info_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         fx_respond_error (p, msg, ENOMEM, "out of memory");
         return;
     }
-    if (job->jobspec)
+    if (job->jobspec) {
         json_object_set (o, "jobspec", job->jobspec);
-    if (job->R)
-        json_object_set (o, "R", job->R);
-    fx_respond (p, msg, o);
-    json_decref (o);
+        if (job->R)
+            json_object_set (o, "R", job->R);
+        fx_respond (p, msg, o);
+        json_decref (o);
+        return;
+    }
+    fx_fluid_encode (dothex, sizeof (dothex), job->id, FX_FLUID_DOTHEX);
+    snprintf (key, sizeof (key), "job.%s", dothex);
+    in = json_pack ("{s:s s:b}", "key", key, "values", 1);
+    if (!in || !(ir = calloc (1, sizeof (*ir))) || !(ir->req = fx_msg_copy (msg))) {
+        if (in)
+            free (ir);
+        json_decref (in);
+        json_decref (o);
+        fx_respond_error (p, msg, ENOMEM, "out of memory");
+        return;
+    }
+    ir->jd = jd;
+    ir->o = o;
+    if (!fx_rpc_start (p, "kvs.dir", 0, 0, in, FX_RPC_TIMEOUT, info_dir_cb, ir)) {
+        fx_respond (p, msg, o); /* without them */
+        json_decref (o);
+        fx_msg_destroy (ir->req);
+        free (ir);
+    }
+    json_decref (in);
 }
 
 /* Event streams */

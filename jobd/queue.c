@@ -74,7 +74,7 @@ static void status_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
 
     for (size_t i = 0; i < jd->njobs; i++) {
         struct job *job = jd->jobs[i];
-        if (job->state == JOB_SCHED && !job->alloc_pending)
+        if (job->state == JOB_SCHED && !job->alloc_pending && job->urgency > URGENCY_HOLD)
             queued++;
         if (job->state == JOB_RUN)
             running++;
