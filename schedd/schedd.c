@@ -52,14 +52,18 @@ static void config_cb (struct fx_peer *p, struct fx_msg *ev, void *arg)
 {
     struct schedd *sd = arg;
     json_t *in = fx_msg_json (ev, NULL), *config;
+    int old, depth;
 
     if (!in || !(config = json_object_get (in, "config")) || !json_is_object (config))
         return;
+    old = backfill_depth (sd->config);
+    depth = backfill_depth (config);
     json_decref (sd->config);
     sd->config = json_incref (config);
-    sched_set_backfill_depth (sd->sched, backfill_depth (config));
+    sched_set_backfill_depth (sd->sched, depth);
     sched_dirty (sd->sched);
-    fx_log (p, LOG_INFO, "backfill depth %d", backfill_depth (config));
+    if (depth != old) /* a reload that changes nothing here says nothing */
+        fx_log (p, LOG_INFO, "backfill depth %d", depth);
 }
 
 static double jobs_pending (void *arg)
