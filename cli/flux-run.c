@@ -141,11 +141,14 @@ static void start_output (struct run *r, int follow)
     json_t *in = json_pack ("{s:I s:s s:b}", "id", (json_int_t) r->id, "name", "guest.output",
                             "follow", follow);
 
+    /* A follow may wait as long as the job runs without output; the eventlog's own follow
+     * bounds it.  The last read must answer. */
     r->out_index = 0;
     r->output_last = !follow;
     if (!in
-        || !(r->output = fx_rpc_start (r->s.p, "job-list.eventlog", FX_NODEID_ANY,
-                                       FX_MSGFLAG_STREAMING, in, RUN_TIMEOUT, output_cb, r)))
+        || !(r->output =
+                 fx_rpc_start (r->s.p, "job-list.eventlog", FX_NODEID_ANY, FX_MSGFLAG_STREAMING, in,
+                               follow ? 0 : RUN_TIMEOUT, output_cb, r)))
         submit_die (&r->s, "%s: guest.output: %s", r->idstr, strerror (errno ? errno : ENOMEM));
     json_decref (in);
 }

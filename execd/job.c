@@ -386,9 +386,11 @@ static void start_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
         fx_respond_error (p, req, errno == ENOMEM ? ENOMEM : EINVAL, "%s", err.text);
         return;
     }
+    /* A job this rank already runs or ran: jobd restarted before it recorded the start,
+     * so answer as to a reattach, never run it twice. */
     if (fx_strmap_get (ed->jobs, job->idkey) || fx_strmap_get (ed->results_map, job->idkey)) {
-        fx_respond_error (p, req, EEXIST, "%s: already started on rank %u", job->f58, ed->rank);
         job_destroy (job);
+        job_reattach (ed, req, (uint64_t) id);
         return;
     }
     if (!(job->req = fx_msg_copy (req)) || fx_strmap_put (ed->jobs, job->idkey, job) < 0) {

@@ -46,7 +46,7 @@ static int known_scheme (const char *scheme)
     return 0;
 }
 
-int depend_check (struct jobd *jd, struct job *job, struct fx_error *err)
+int depend_check (struct jobd *jd, struct job *job, int owner, struct fx_error *err)
 {
     json_t *deps = json_object_get (
                json_object_get (json_object_get (job->jobspec, "attributes"), "system"),
@@ -69,6 +69,10 @@ int depend_check (struct jobd *jd, struct job *job, struct fx_error *err)
                               scheme ? scheme : "?");
         if (fx_fluid_decode (value, &id, NULL, NULL) < 0 || !(target = jobd_lookup (jd, id)))
             return errprintf (err, "dependency %s:%s: unknown job", scheme, value);
+        if (!owner && target->userid != job->userid) { /* its result is not ours to learn */
+            errno = EPERM;
+            return errprintf (err, "dependency %s:%s: Permission denied", scheme, value);
+        }
         switch (dep_status (scheme, target)) {
         case DEP_OK:
             continue;

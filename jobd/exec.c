@@ -125,11 +125,14 @@ void exec_start (struct jobd *jd, struct job *job, int reattach)
         *er = (struct exec_rank){.jd = jd, .id = job->id, .rank = node.rank};
         if (!(er->rpc = fx_rpc_start (jd->peer, "execd.start", er->rank, FX_MSGFLAG_STREAMING, o, 0,
                                       start_cb, er))) {
+            /* The ranks after this one are not started at all: the job ends here. */
+            for (size_t j = i + 1; j < n; j++)
+                job->exec[j] = (struct exec_rank){.jd = jd, .id = job->id, .done = 1};
+            job->exec_done += (int) (n - i - 1);
             job_raise (jd, job, "exec", 0, 0, "cannot reach execd on rank %u: %s", er->rank,
                        strerror (errno));
             rank_done (jd, job, er);
-            if (!job->exec)
-                break;
+            break;
         }
     }
     json_decref (o);

@@ -21,6 +21,7 @@ struct submit {
     struct fx_msg *req;
     int urgency;
     uint32_t userid;
+    int owner; /* the submitter is the instance owner */
     json_t *jobspec;
     char *J;
     uint64_t id;
@@ -74,7 +75,7 @@ static int record (struct submit *s, struct fx_error *err)
         return errprintf (err, "out of memory");
     }
     job->jobspec = json_incref (s->jobspec);
-    if (depend_check (jd, job, err) < 0) {
+    if (depend_check (jd, job, s->owner, err) < 0) {
         job_destroy (job);
         return -1;
     }
@@ -182,6 +183,7 @@ static void submit_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
     s->jd = jd;
     s->urgency = urgency;
     s->userid = msg->userid;
+    s->owner = (msg->rolemask & FX_ROLE_OWNER) != 0;
     if (fx_signer_unwrap (jd->signer, J, unwrapped_cb, s) < 0)
         submit_fail (s, errno, "signature: ", strerror (errno));
 }

@@ -382,6 +382,7 @@ static void job_inactive (struct jobd *jd, struct job *job)
     job->annotations = NULL;
     depend_job_changed (jd, job);
     queue_check_waiters (jd);
+    jobd_shutdown_check (jd);
 }
 
 /* The job just went from state old to its current state (or stayed): act on it. */

@@ -254,25 +254,70 @@ error:
     return NULL;
 }
 
+#define SHUTDOWN_TIMEOUT 20.0 /* seconds: execd's own kill escalation fits within */
+
+static void shutdown_done_cb (struct jobd *jd, int rc, const char *errstr, void *arg)
+{
+    (void) rc;
+    (void) errstr;
+    (void) arg;
+    ev_break (jd->loop, EVBREAK_ALL);
+}
+
+static void shutdown_timeout_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct jobd *jd = w->data;
+
+    (void) revents;
+    fx_log (jd->peer, LOG_WARNING, "stopping with %zu jobs still running", jd->nrunning);
+    ev_break (loop, EVBREAK_ALL);
+}
+
+void jobd_shutdown_check (struct jobd *jd)
+{
+    if (!jd->shutting_down || jd->nrunning > 0 || ev_is_active (&jd->shutdown_w) == 0)
+        return;
+    ev_timer_stop (jd->loop, &jd->shutdown_w);
+    if (commit_barrier (jd, shutdown_done_cb, NULL) < 0)
+        ev_break (jd->loop, EVBREAK_ALL);
+}
+
+void jobd_shutdown (struct jobd *jd)
+{
+    jd->shutting_down = 1;
+    ev_timer_init (&jd->shutdown_w, shutdown_timeout_cb, SHUTDOWN_TIMEOUT, 0);
+    jd->shutdown_w.data = jd;
+    ev_timer_start (jd->loop, &jd->shutdown_w);
+    if (jd->nrunning > 0)
+        fx_log (jd->peer, LOG_INFO, "stopping: ending %zu running jobs", jd->nrunning);
+    for (size_t i = 0; i < jd->njobs; i++)
+        if (jd->jobs[i]->state == JOB_RUN)
+            job_raise (jd, jd->jobs[i], "shutdown", 0, 0, "the instance is stopping");
+    jobd_shutdown_check (jd);
+}
+
 void jobd_destroy (struct jobd *jd)
 {
     if (!jd)
         return;
     jd->stopping = 1;
+    ev_timer_stop (jd->loop, &jd->shutdown_w);
+    /* Streams first, while the peer works; then the peer, whose last answers find every
+     * callback argument alive (and jd->stopping set); then the rest. */
     sched_stop (jd);
     list_free (jd);
-    queue_free (jd);
-    fx_signer_destroy (jd->signer);
-    commit_destroy (jd->commit);
-    for (size_t i = 0; i < jd->njobs; i++) {
+    for (size_t i = 0; i < jd->njobs; i++)
         exec_job_done (jd, jd->jobs[i]);
+    fx_signer_destroy (jd->signer);
+    fx_peer_destroy (jd->peer);
+    queue_free (jd);
+    commit_destroy (jd->commit);
+    for (size_t i = 0; i < jd->njobs; i++)
         job_destroy (jd->jobs[i]);
-    }
     free (jd->jobs);
     plugins_unload (jd);
     fx_httpd_destroy (jd->httpd);
     fx_metrics_destroy (jd->metrics);
-    fx_peer_destroy (jd->peer);
     free (jd->handlers);
     json_decref (jd->config);
     free (jd);

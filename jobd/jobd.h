@@ -39,6 +39,7 @@ enum { RESULT_COMPLETED = 1, RESULT_FAILED = 2, RESULT_CANCELED = 4, RESULT_TIME
 #define PRIORITY_MAX     4294967295u
 
 struct exec_rank; /* exec.c */
+struct allocreq;  /* sched.c */
 
 struct job {
     uint64_t id;
@@ -64,6 +65,7 @@ struct job {
     json_t *deps;           /* pending dependencies (array of strings), NULL when none */
     int has_alloc;          /* alloc event seen, free not yet */
     int alloc_pending;      /* sched.alloc sent, not answered */
+    struct allocreq *alloc; /* that request (sched.c) */
     int start_pending;      /* alloc committed, exec not yet started */
     int started;            /* start event seen */
     int finished;           /* finish event seen */
@@ -86,7 +88,9 @@ struct listreq; /* list.c */
 
 struct jobd {
     struct ev_loop *loop;
-    int stopping; /* jobd_destroy runs: RPC callbacks do nothing */
+    int stopping;        /* jobd_destroy runs: RPC callbacks do nothing */
+    int shutting_down;   /* jobd_shutdown ran: no new job starts */
+    ev_timer shutdown_w; /* bounds the wait for running jobs to end */
     struct fx_peer *peer;
     json_t *config;
     struct fx_signer *signer;
@@ -110,10 +114,7 @@ struct jobd {
 
     /* scheduler (sched.c) */
     int sched_ready;
-    struct fx_msg *sched_hello; /* the pending hello stream, answered then ended */
-    size_t alloc_pending;       /* sched.alloc outstanding */
-    ev_prepare sched_w;         /* sends allocs once per loop iteration */
-    int sched_dirty;
+    size_t alloc_pending; /* sched.alloc outstanding */
 
     /* listing (list.c) */
     struct listreq *listreqs;
@@ -127,6 +128,10 @@ struct jobd {
 /* jobd.c */
 struct jobd *jobd_create (struct ev_loop *loop, struct jobd_args *args, struct fx_error *err);
 void jobd_destroy (struct jobd *jd);
+/* The instance stops: running jobs get a fatal exception, pending ones stay queued; the
+ * loop is left once no job runs and every write is committed, or after SHUTDOWN_TIMEOUT. */
+void jobd_shutdown (struct jobd *jd);
+void jobd_shutdown_check (struct jobd *jd);
 struct job *jobd_lookup (struct jobd *jd, uint64_t id);
 int jobd_insert (struct jobd *jd, struct job *job);
 const char *jobd_f58 (uint64_t id, char *buf, size_t len); /* "ƒXXX" */
@@ -196,7 +201,8 @@ void queue_check_waiters (struct jobd *jd);
 void queue_free (struct jobd *jd);
 
 /* depend.c */
-int depend_check (struct jobd *jd, struct job *job, struct fx_error *err);
+/* owner: the submitter is the instance owner (a guest may depend on its own jobs only). */
+int depend_check (struct jobd *jd, struct job *job, int owner, struct fx_error *err);
 void depend_job_changed (struct jobd *jd, struct job *job);
 
 /* list.c */

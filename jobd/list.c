@@ -15,6 +15,8 @@
 
 #include "jobd/jobd.h"
 
+#define LIST_MAX 20000 /* jobs in one job-list.list answer (about 8 MB) */
+
 struct listreq {
     struct jobd *jd;
     struct fx_msg *req;
@@ -84,6 +86,8 @@ static void list_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         fx_respond_error (p, msg, EPROTO, "malformed list request");
         return;
     }
+    if (max == 0 || max > LIST_MAX) /* one answer must fit in a message (16 MiB) */
+        max = LIST_MAX;
     if (!(jobs = json_array ())) {
         fx_respond_error (p, msg, ENOMEM, "out of memory");
         return;
@@ -98,7 +102,8 @@ static void list_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         json_array_append_new (jobs, list_job_json (job));
     }
     o = json_pack ("{s:o}", "jobs", jobs);
-    fx_respond (p, msg, o);
+    if (fx_respond (p, msg, o) < 0)
+        fx_respond_error (p, msg, EMSGSIZE, "too many jobs for one answer: ask for fewer");
     json_decref (o);
 }
 

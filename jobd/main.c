@@ -94,11 +94,19 @@ static void startup_signal (int signum)
     _exit (0);
 }
 
+/* SIGTERM, SIGINT: end the running jobs (jobd_shutdown), then leave the loop; a second
+ * signal leaves at once. */
 static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
 {
+    struct jobd *jd = w->data;
+
     (void) revents;
-    (void) w;
-    ev_break (loop, EVBREAK_ALL);
+    if (jd->shutting_down) {
+        ev_break (loop, EVBREAK_ALL);
+        return;
+    }
+    fx_notify_stopping ();
+    jobd_shutdown (jd);
 }
 
 int main (int argc, char **argv)
@@ -120,12 +128,12 @@ int main (int argc, char **argv)
     }
     ev_signal_init (&sigterm_w, signal_cb, SIGTERM);
     ev_signal_init (&sigint_w, signal_cb, SIGINT);
+    sigterm_w.data = sigint_w.data = jd;
     ev_signal_start (loop, &sigterm_w);
     ev_signal_start (loop, &sigint_w);
     fx_peer_set_lost (jd->peer, lost_cb, &rc);
     fx_notify_ready ();
     ev_run (loop, 0);
-    fx_notify_stopping ();
     if (rc == 0)
         fx_log (jd->peer, LOG_INFO, "shutting down");
     jobd_destroy (jd);

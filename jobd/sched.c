@@ -29,6 +29,14 @@ static json_t *alloc_payload (const struct job *job)
                       job->t_submit, "jobspec", js);
 }
 
+static void sched_free_R (struct jobd *jd, uint64_t id, json_t *R)
+{
+    json_t *o = json_pack ("{s:I s:O}", "id", (json_int_t) id, "R", R);
+
+    fx_rpc_start (jd->peer, "sched.free", 0, FX_MSGFLAG_NORESPONSE, o, 0, NULL, NULL);
+    json_decref (o);
+}
+
 /* The job's allocation is durable: start it, unless it was canceled meanwhile. */
 static void alloc_committed_cb (struct jobd *jd, int rc, const char *errstr, void *arg)
 {
@@ -55,11 +63,8 @@ static void alloc_success (struct jobd *jd, struct job *job, json_t *R)
     struct fx_rlist *rl;
     uint64_t *idp;
 
-    if (job->state != JOB_SCHED) { /* canceled before the answer came: give it back */
-        json_t *o = json_pack ("{s:I s:O}", "id", (json_int_t) job->id, "R", R);
-        fx_rpc_start (jd->peer, "sched.free", 0, FX_MSGFLAG_NORESPONSE, o, 0, NULL, NULL);
-        json_decref (o);
-        job_cleanup_progress (jd, job);
+    if (job->state != JOB_SCHED || jd->shutting_down) { /* canceled, or stopping: give it back */
+        sched_free_R (jd, job->id, R);
         return;
     }
     job->R = json_incref (R);
@@ -86,15 +91,36 @@ static void alloc_success (struct jobd *jd, struct job *job, json_t *R)
     }
 }
 
-static void sched_lost (struct jobd *jd, const char *why)
+/* One sched.alloc stream.  It outlives its answer until schedd ends the stream, so it
+ * names its job by id, never by pointer. */
+struct allocreq {
+    struct jobd *jd;
+    uint64_t id;
+    struct fx_rpc *rpc;
+    int answered; /* the final answer came; only the stream's end is left */
+};
+
+static void alloc_detach (struct jobd *jd, struct job *job)
 {
-    if (!jd->sched_ready && jd->alloc_pending == 0)
-        return; /* one outstanding alloc's error was enough */
-    if (jd->sched_ready)
-        fx_log (jd->peer, LOG_WARNING, "scheduler lost: %s", why);
-    jd->sched_ready = 0;
-    for (size_t i = 0; i < jd->njobs; i++)
-        jd->jobs[i]->alloc_pending = 0;
+    job->alloc = NULL;
+    job->alloc_pending = 0;
+    if (jd->alloc_pending > 0)
+        jd->alloc_pending--;
+}
+
+/* Forget every outstanding alloc (schedd left, or a new one said hello): stop their
+ * streams, then move on the jobs that were waiting for an answer to be cleaned. */
+static void alloc_forget_all (struct jobd *jd)
+{
+    for (size_t i = 0; i < jd->njobs; i++) {
+        struct job *job = jd->jobs[i];
+        struct allocreq *ar = job->alloc;
+        if (!ar)
+            continue;
+        alloc_detach (jd, job);
+        fx_rpc_cancel (ar->rpc);
+        free (ar);
+    }
     jd->alloc_pending = 0;
     for (size_t i = 0; i < jd->njobs; i++)
         if (jd->jobs[i]->state == JOB_CLEANUP)
@@ -102,31 +128,74 @@ static void sched_lost (struct jobd *jd, const char *why)
     queue_check_waiters (jd);
 }
 
+static void sched_lost (struct jobd *jd, const char *why)
+{
+    if (jd->sched_ready)
+        fx_log (jd->peer, LOG_WARNING, "scheduler lost: %s", why);
+    jd->sched_ready = 0;
+    alloc_forget_all (jd);
+}
+
+/* After the final answer: a job still in SCHED (a cancel crossed an un-hold or a queue
+ * restart) is asked for again; one in CLEANUP goes on. */
+static void alloc_done (struct jobd *jd, struct job *job)
+{
+    if (job->state == JOB_SCHED)
+        sched_job_ready (jd, job);
+    else if (job->state == JOB_CLEANUP)
+        job_cleanup_progress (jd, job);
+    queue_check_waiters (jd);
+}
+
+/* The stream ended with an error.  ENOSYS, EHOSTUNREACH, ENOTCONN, ETIMEDOUT: schedd is
+ * gone.  Anything else is about this job only. */
+static void alloc_error (struct allocreq *ar, struct fx_msg *rsp)
+{
+    struct jobd *jd = ar->jd;
+    struct job *job = jobd_lookup (jd, ar->id);
+    int errnum = (int) fx_msg_errnum (rsp);
+
+    if (ar->answered || !job || job->alloc != ar)
+        return;
+    alloc_detach (jd, job);
+    if (errnum == ENOSYS || errnum == EHOSTUNREACH || errnum == ENOTCONN || errnum == ETIMEDOUT)
+        sched_lost (jd, fx_msg_errstr (rsp));
+    else {
+        if (errnum != ENODATA)
+            job_raise (jd, job, "alloc", 0, 0, "scheduler: %s", fx_msg_errstr (rsp));
+        alloc_done (jd, job);
+    }
+}
+
 static void alloc_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
 {
-    struct jobd *jd = arg;
-    struct fx_error err = {""};
+    struct allocreq *ar = arg;
+    struct jobd *jd = ar->jd;
     json_t *payload, *R = NULL, *ann = NULL;
     const char *type, *note = "";
     json_int_t id;
     struct job *job;
 
+    (void) rpc;
     if (jd->stopping)
         return;
-
-    (void) rpc;
-    if (fx_msg_errnum (rsp) == ENODATA) /* the end of a stream whose answer came */
-        return;
-    if (fx_msg_errnum (rsp) != 0) {
-        sched_lost (jd, fx_msg_errstr (rsp));
+    if (fx_msg_errnum (rsp) != 0) { /* the stream's end: the library drops the rpc */
+        alloc_error (ar, rsp);
+        free (ar);
         return;
     }
-    if (!(payload = fx_msg_json (rsp, &err))
+    if (!(payload = fx_msg_json (rsp, NULL))
         || json_unpack (payload, "{s:I s:s s?o s?s s?o}", "id", &id, "type", &type, "R", &R, "note",
                         &note, "annotations", &ann)
                < 0
-        || !(job = jobd_lookup (jd, (uint64_t) id)) || !job->alloc_pending) {
-        fx_log (jd->peer, LOG_ERR, "sched.alloc: unexpected response");
+        || (uint64_t) id != ar->id) {
+        fx_log (jd->peer, LOG_ERR, "sched.alloc: malformed response");
+        return;
+    }
+    job = jobd_lookup (jd, ar->id);
+    if (!job || job->alloc != ar) { /* forgotten meanwhile: give back what came */
+        if (R && !strcmp (type, "success"))
+            sched_free_R (jd, ar->id, R);
         return;
     }
     if (!strcmp (type, "annotate")) {
@@ -135,36 +204,40 @@ static void alloc_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
         list_job_changed (jd, job);
         return;
     }
-    job->alloc_pending = 0;
-    jd->alloc_pending--;
+    ar->answered = 1;
+    alloc_detach (jd, job);
     if (!strcmp (type, "success") && R)
         alloc_success (jd, job, R);
     else if (!strcmp (type, "deny"))
         job_raise (jd, job, "alloc", 0, 0, "%s", note);
-    else if (job->state == JOB_CLEANUP) /* cancel */
-        job_cleanup_progress (jd, job);
-    queue_check_waiters (jd);
+    alloc_done (jd, job);
 }
 
 static void send_alloc (struct jobd *jd, struct job *job)
 {
     json_t *o = alloc_payload (job);
+    struct allocreq *ar = calloc (1, sizeof (*ar));
 
-    if (!o
-        || !fx_rpc_start (jd->peer, "sched.alloc", 0, FX_MSGFLAG_STREAMING, o, 0, alloc_cb, jd)) {
+    if (!o || !ar
+        || !(ar->rpc = fx_rpc_start (jd->peer, "sched.alloc", 0, FX_MSGFLAG_STREAMING, o, 0,
+                                     alloc_cb, ar))) {
         json_decref (o);
+        free (ar);
         fx_log (jd->peer, LOG_ERR, "cannot send sched.alloc: %s", strerror (errno));
         return;
     }
     json_decref (o);
+    ar->jd = jd;
+    ar->id = job->id;
+    job->alloc = ar;
     job->alloc_pending = 1;
     jd->alloc_pending++;
 }
 
 void sched_job_ready (struct jobd *jd, struct job *job)
 {
-    if (jd->sched_ready && jd->q_started && job->state == JOB_SCHED && !job->alloc_pending
-        && job->urgency > URGENCY_HOLD)
+    if (!jd->shutting_down && jd->sched_ready && jd->q_started && job->state == JOB_SCHED
+        && !job->alloc_pending && job->urgency > URGENCY_HOLD)
         send_alloc (jd, job);
 }
 
@@ -181,13 +254,8 @@ void sched_job_cancel (struct jobd *jd, struct job *job)
 
 void sched_job_free (struct jobd *jd, struct job *job)
 {
-    json_t *o;
-
-    if (!job->R)
-        return;
-    o = json_pack ("{s:I s:O}", "id", (json_int_t) job->id, "R", job->R);
-    fx_rpc_start (jd->peer, "sched.free", 0, FX_MSGFLAG_NORESPONSE, o, 0, NULL, NULL);
-    json_decref (o);
+    if (job->R)
+        sched_free_R (jd, job->id, job->R);
 }
 
 void sched_reprioritize (struct jobd *jd, struct job *job)
@@ -268,9 +336,7 @@ static void hello_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         json_decref (o);
     }
     fx_respond_error (p, msg, ENODATA, NULL);
-    for (size_t i = 0; i < jd->njobs; i++)
-        jd->jobs[i]->alloc_pending = 0;
-    jd->alloc_pending = 0;
+    alloc_forget_all (jd);
 }
 
 static void ready_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
@@ -290,9 +356,18 @@ static void ready_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
     sched_send_all (jd);
 }
 
+/* jobd stops: end the alloc streams (schedd forgets them). */
 void sched_stop (struct jobd *jd)
 {
     jd->sched_ready = 0;
+    for (size_t i = 0; i < jd->njobs; i++) {
+        struct allocreq *ar = jd->jobs[i]->alloc;
+        if (ar) {
+            alloc_detach (jd, jd->jobs[i]);
+            fx_rpc_cancel (ar->rpc);
+            free (ar);
+        }
+    }
 }
 
 const struct fx_handler sched_handlers[] = {
