@@ -75,6 +75,7 @@ static int record (struct submit *s, struct fx_error *err)
         return errprintf (err, "out of memory");
     }
     job->jobspec = json_incref (s->jobspec);
+    job->userid = s->userid; /* the submit event says so too; depend_check needs it now */
     if (depend_check (jd, job, s->owner, err) < 0) {
         job_destroy (job);
         return -1;

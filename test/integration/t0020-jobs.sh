@@ -136,6 +136,7 @@ state_dir=$TEST_DIR/state
 mkdir -p "$state_dir"
 start_instance --size=1 --state-dir="$state_dir"
 test_expect_success 'pending and held jobs are submitted before a restart' '
+    flux submit sleep 300 >running && wait_for 20 is_state $(cat running) R &&
     flux submit true >done_ && flux job wait $(cat done_) &&
     flux queue stop &&
     flux submit --urgency=hold true >held &&
@@ -149,6 +150,10 @@ test_expect_success 'after a full restart the jobs are back with their urgencies
     grep -x "$(cat pending) 5 S" after &&
     grep -x "$(cat done_) 16 CD" after
 '
+test_expect_success 'a job running when the instance stopped ended with a shutdown exception' '
+    is_state $(cat running) F &&
+    flux job eventlog $(cat running) | grep "exception.*shutdown"
+'
 test_expect_success 'new ids are larger than every id before the restart' '
     new=$(flux submit --urgency=hold true) &&
     test $(dec $new) -gt $(dec $(cat pending)) &&
@@ -159,7 +164,25 @@ test_expect_success 'the queue stayed stopped across the restart' '
 '
 stop_instance
 
-start_instance --size=2
+mkdir -p "$TEST_DIR/conf"
+echo 'access = { allow-guest-user = true; };' >"$TEST_DIR/conf/access.conf"
+start_instance --size=2 -c "$TEST_DIR/conf"
+test_expect_success 'hold then release while waiting for resources: the job still runs' '
+    blocker=$(flux submit -N2 -x sleep 300) && wait_for 20 is_state $blocker R &&
+    id=$(flux submit -n1 $tmode=0.1 true) &&
+    wait_for 10 sh -c "flux jobs -n -o \"{id.f58} {contextual_info}\" | grep -q \"^$id .*insufficient\"" &&
+    flux job urgency $id hold && flux job urgency $id default &&
+    flux cancel $blocker && wait_for 20 is_state $id CD
+'
+test_expect_success 'a guest may not cancel, nor depend on, the owner'"'"'s jobs' '
+    ensure_guest_user || exit 0
+    id=$(flux submit --urgency=hold true) &&
+    ! as_guest flux cancel $id 2>err && grep -i "not permitted" err &&
+    ! as_guest flux submit --dependency=afterany:$id $tmode=0 true 2>err &&
+    grep "Permission denied" err &&
+    gid=$(as_guest flux submit $tmode=0 true) && as_guest flux job wait $gid; rc=$?
+    flux cancel $id && test $rc -eq 0
+'
 test_expect_success 'kill -9 of jobd and schedd mid-load: no job lost, none runs twice' '
     flux submit --cc=1-300 sh -c "echo \$FLUX_JOB_ID >>$TEST_DIR/ran" >ids &&
     pkill -9 -f "flux-jobd .*$(instance_rundir)/" &&
