@@ -181,6 +181,8 @@ int main (int argc, char **argv)
     if (o.dryrun) {
         if (!o.quiet)
             fprintf (stderr, "flux-cancel: Would cancel %zu jobs\n", n);
+        free (ids);
+        fx_peer_destroy (p);
         return 0;
     }
     snprintf (topic, sizeof (topic), "%s.raise", service && *service ? service : "job-manager");

@@ -214,10 +214,12 @@ int job_cmd_info (const struct job_cmd *cmd, int argc, char **argv)
     if (strcmp (key, "jobspec") && strcmp (key, "R"))
         job_die ("info: unknown key '%s' (jobspec, R or eventlog)", key);
     job = job_rpc (job_list_service (), "info", json_pack ("{s:I}", "id", (json_int_t) id));
-    if (!(v = json_object_get (job, key)))
+    if (!(v = json_object_get (job, key))) {
+        json_decref (job);
         job_die ("%s: %s", job_f58 (buf, id),
                  !strcmp (key, "R") ? "no R (the job has not been allocated resources)"
                                     : "no jobspec");
+    }
     print_json (v, "\n");
     json_decref (job);
     return 0;

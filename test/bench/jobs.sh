@@ -38,6 +38,8 @@ run() { # N SIZE MODE
     cli/flux start --size="$2" bash -c "inner $1 $3" 2>&1
 }
 
+echo "== submission latency, one job at a time (signing is a round trip to munged)"
+cli/flux start test/bench/bench_submit 1000
 echo "== jobs end to end: real processes (/bin/true)"
 for size in $sizes; do
     for n in $counts; do

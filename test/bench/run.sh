@@ -22,3 +22,5 @@ echo "== kvs in a throwaway instance (data on tmpfs: what kvsd itself costs)"
 cli/flux start test/bench/bench_kvs 2
 echo "== jobs"
 test/bench/jobs.sh
+echo "== resources on a large instance"
+test/bench/resource.sh
