@@ -105,12 +105,12 @@ void exec_start (struct jobd *jd, struct job *job, int reattach)
     struct fx_rlist *rl = job->R ? fx_rlist_decode (job->R, NULL) : NULL;
     size_t n = rl ? fx_rlist_nnodes (rl) : 0;
     struct fx_rlist_node node;
-    json_t *o = NULL;
+    json_t *o = NULL, *full = job_full_jobspec (job);
 
-    if (n == 0 || !(job->exec = calloc (n, sizeof (*job->exec)))
-        || !(o = json_pack ("{s:I s:I s:O s:O s:b}", "id", (json_int_t) job->id, "userid",
-                            (json_int_t) job->userid, "jobspec", job->jobspec, "R", job->R,
-                            "reattach", reattach))) {
+    if (n == 0 || !full || !(job->exec = calloc (n, sizeof (*job->exec)))
+        || !(o = json_pack ("{s:I s:I s:o s:O s:b}", "id", (json_int_t) job->id, "userid",
+                            (json_int_t) job->userid, "jobspec", full, "R", job->R, "reattach",
+                            reattach))) {
         fx_rlist_destroy (rl);
         free (job->exec);
         job->exec = NULL;

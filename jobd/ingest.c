@@ -74,7 +74,10 @@ static int record (struct submit *s, struct fx_error *err)
         job_destroy (job);
         return errprintf (err, "out of memory");
     }
-    job->jobspec = json_incref (s->jobspec);
+    if (job_keep_jobspec (job, s->jobspec) < 0) {
+        job_destroy (job);
+        return errprintf (err, "out of memory");
+    }
     job->userid = s->userid; /* the submit event says so too; depend_check needs it now */
     if (depend_check (jd, job, s->owner, err) < 0) {
         job_destroy (job);

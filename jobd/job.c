@@ -37,6 +37,7 @@ void job_destroy (struct job *job)
     free (job->name);
     free (job->queue);
     json_decref (job->jobspec);
+    free (job->env);
     json_decref (job->R);
     free (job->ranks);
     free (job->nodelist);
@@ -60,6 +61,44 @@ const char *job_state_abbrev (int state)
         if (names[i].state == state)
             return names[i].abbrev;
     return "?";
+}
+
+/* Keep jobspec (a reference is taken) in memory with its environment as compact text: as
+ * JSON objects an environment of 80 variables costs about 12 KB per job, as text 3 KB. */
+int job_keep_jobspec (struct job *job, json_t *jobspec)
+{
+    json_t *copy = json_deep_copy (jobspec), *sys, *env;
+
+    if (!copy)
+        return -1;
+    sys = json_object_get (json_object_get (copy, "attributes"), "system");
+    if ((env = json_object_get (sys, "environment"))) {
+        free (job->env);
+        if (!(job->env = json_dumps (env, JSON_COMPACT))) {
+            json_decref (copy);
+            return -1;
+        }
+        json_object_del (sys, "environment");
+    }
+    json_decref (job->jobspec);
+    job->jobspec = copy;
+    return 0;
+}
+
+/* The whole jobspec, environment included (a new reference), or NULL. */
+json_t *job_full_jobspec (const struct job *job)
+{
+    json_t *full, *sys, *env;
+
+    if (!job->jobspec || !(full = json_deep_copy (job->jobspec)))
+        return NULL;
+    if (job->env && (sys = json_object_get (json_object_get (full, "attributes"), "system"))
+        && (!(env = json_loads (job->env, 0, NULL))
+            || json_object_set_new (sys, "environment", env) < 0)) {
+        json_decref (full);
+        return NULL;
+    }
+    return full;
 }
 
 /* Counts and names for listings, from a jobspec (at submission and at restart). */
@@ -376,6 +415,8 @@ static void job_inactive (struct jobd *jd, struct job *job)
 {
     json_decref (job->jobspec);
     job->jobspec = NULL;
+    free (job->env);
+    job->env = NULL;
     json_decref (job->R);
     job->R = NULL;
     json_decref (job->annotations);

@@ -54,6 +54,7 @@ struct job {
     int ntasks, nnodes, ncores, ngpus;
     double duration; /* seconds, 0 = unlimited */
     json_t *jobspec; /* while active (NULL once inactive) */
+    char *env;       /* its environment as compact JSON text (job_keep_jobspec) */
     json_t *R;       /* from alloc until free */
     char *ranks;     /* idset of the allocation, kept once inactive */
     char *nodelist;  /* hostlist of the allocation, kept once inactive */
@@ -156,6 +157,8 @@ void job_raise (struct jobd *jd, struct job *job, const char *type, int severity
 void job_cleanup_progress (struct jobd *jd, struct job *job);
 const char *job_state_abbrev (int state);
 int job_fill_from_jobspec (struct job *job, const json_t *jobspec);
+int job_keep_jobspec (struct job *job, json_t *jobspec);
+json_t *job_full_jobspec (const struct job *job);
 
 /* commit.c: jobd's writes to kvsd, grouped. */
 typedef void (*commit_f) (struct jobd *jd, int rc, const char *errstr, void *arg);

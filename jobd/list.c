@@ -158,7 +158,7 @@ static void info_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         return;
     }
     if (job->jobspec) {
-        json_object_set (o, "jobspec", job->jobspec);
+        json_object_set_new (o, "jobspec", job_full_jobspec (job));
         if (job->R)
             json_object_set (o, "R", job->R);
         fx_respond (p, msg, o);

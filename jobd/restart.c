@@ -199,7 +199,8 @@ static void settle (struct jobd *jd)
     jd->nactive = jd->nrunning = 0;
     for (size_t i = 0; i < jd->njobs; i++) {
         struct job *job = jd->jobs[i];
-        if (job->events <= 0 || !job->jobspec || job_fill_from_jobspec (job, job->jobspec) < 0) {
+        if (job->events <= 0 || !job->jobspec || job_fill_from_jobspec (job, job->jobspec) < 0
+            || (job->state != JOB_INACTIVE && job_keep_jobspec (job, job->jobspec) < 0)) {
             job_destroy (job);
             continue;
         }

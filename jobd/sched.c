@@ -18,15 +18,10 @@
 
 static json_t *alloc_payload (const struct job *job)
 {
-    json_t *js = json_deep_copy (job->jobspec), *sys;
-
-    if (!js)
-        return NULL;
-    if ((sys = json_object_get (json_object_get (js, "attributes"), "system")))
-        json_object_del (sys, "environment"); /* schedd has no use for it */
-    return json_pack ("{s:I s:I s:I s:f s:o}", "id", (json_int_t) job->id, "priority",
+    /* The jobspec kept in memory has no environment (job_keep_jobspec): schedd needs none. */
+    return json_pack ("{s:I s:I s:I s:f s:O}", "id", (json_int_t) job->id, "priority",
                       (json_int_t) job->priority, "userid", (json_int_t) job->userid, "t_submit",
-                      job->t_submit, "jobspec", js);
+                      job->t_submit, "jobspec", job->jobspec);
 }
 
 static void sched_free_R (struct jobd *jd, uint64_t id, json_t *R)
