@@ -250,6 +250,7 @@ int main (int argc, char **argv)
     if (kill_only) {
         send_kill (&c, c.kill_signal);
         fx_peer_destroy (c.peer); /* says goodbye: the kill has arrived */
+        fx_idset_destroy (c.ranks);
         return 0;
     }
     if (payload) {

@@ -89,7 +89,10 @@ test_expect_success 'execd.kill SIGTERM ends a job: finish with status 15' '
     test "$(sed -n 2p out)" = "{\"type\":\"finish\",\"status\":15,\"id\":107}"
 '
 test_expect_success 'a task that ignores the term and kill signals gets its rank drained' '
-    "$X" -i 108 -k 15 1 sh -c "trap \"\" TERM USR1; echo \$\$ >$TEST_DIR/stubborn.pid; while :; do sleep 0.1; done" >stubborn.out &
+    "$X" -i 108 1 sh -c "trap \"\" TERM USR1; echo \$\$ >$TEST_DIR/stubborn.pid; while :; do sleep 0.1; done" >stubborn.out &
+    # Kill only once the traps are set: a TERM that came first ended the shell at once.
+    wait_for 10 test -s "$TEST_DIR/stubborn.pid" &&
+    "$X" -i 108 -K 15 1 &&
     wait_for 10 drained "unkillable processes for job ƒ" &&
     drained "\"drained\":\"1\"" &&
     kill -9 -- -$(cat "$TEST_DIR/stubborn.pid") &&
