@@ -96,7 +96,10 @@ static int record (struct submit *s, struct fx_error *err)
     job_post (jd, job, "submit",
               json_pack ("{s:i s:I s:i s:i}", "urgency", s->urgency, "userid",
                          (json_int_t) s->userid, "flags", 0, "version", 1));
-    job_post (jd, job, "validate", NULL);
+    job_post (jd, job, "validate",
+              json_pack ("{s:s s:i s:i s:i s:i s:f}", "name", job->name, "ntasks", job->ntasks,
+                         "nnodes", job->nnodes, "ncores", job->ncores, "ngpus", job->ngpus,
+                         "duration", job->duration));
     return 0;
 }
 

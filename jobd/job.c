@@ -123,6 +123,18 @@ int job_fill_from_jobspec (struct job *job, const json_t *jobspec)
     return job->name ? 0 : -1;
 }
 
+/* Replace *dst with a copy of src.  -1 with ENOMEM. */
+static int replace_str (char **dst, const char *src)
+{
+    char *copy = strdup (src);
+
+    if (!copy)
+        return -1;
+    free (*dst);
+    *dst = copy;
+    return 0;
+}
+
 /* Event handlers: change the record only. */
 
 static int apply_submit (struct job *job, double t, json_t *ctx, struct fx_error *err)
@@ -212,10 +224,41 @@ static int apply_urgency (struct job *job, double t, json_t *ctx, struct fx_erro
     return 0;
 }
 
+/* What listings show of a job, carried in the events so that a restart needs only the
+ * eventlogs (validate: from the jobspec; alloc: from R).  Absent keys leave fields as
+ * they are. */
+static int apply_summary (struct job *job, json_t *ctx)
+{
+    const char *name = NULL, *queue = NULL, *ranks = NULL, *nodelist = NULL;
+
+    if (!ctx)
+        return 0;
+    if (json_unpack (ctx, "{s?s s?s s?i s?i s?i s?i s?F s?s s?s}", "name", &name, "queue", &queue,
+                     "ntasks", &job->ntasks, "nnodes", &job->nnodes, "ncores", &job->ncores,
+                     "ngpus", &job->ngpus, "duration", &job->duration, "ranks", &ranks, "nodelist",
+                     &nodelist)
+        < 0)
+        return -1;
+    if ((name && replace_str (&job->name, name) < 0)
+        || (queue && replace_str (&job->queue, queue) < 0)
+        || (ranks && replace_str (&job->ranks, ranks) < 0)
+        || (nodelist && replace_str (&job->nodelist, nodelist) < 0))
+        return -1;
+    return 0;
+}
+
+static int apply_validate (struct job *job, double t, json_t *ctx, struct fx_error *err)
+{
+    (void) t;
+    if (apply_summary (job, ctx) < 0)
+        return errprintf (err, "validate: invalid context");
+    return 0;
+}
+
 static int apply_alloc (struct job *job, double t, json_t *ctx, struct fx_error *err)
 {
-    (void) ctx;
-    (void) err;
+    if (apply_summary (job, ctx) < 0)
+        return errprintf (err, "alloc: invalid context");
     job->t_run = t;
     job->has_alloc = 1;
     json_decref (job->annotations);
@@ -302,7 +345,7 @@ static const struct rule {
     apply_f apply;
 } rules[] = {
     {"submit", JOB_NEW, 0, apply_submit},
-    {"validate", JOB_NEW, JOB_DEPEND, NULL},
+    {"validate", JOB_NEW, JOB_DEPEND, apply_validate},
     {"dependency-add", JOB_DEPEND, 0, apply_dependency_add},
     {"dependency-remove", JOB_DEPEND, 0, apply_dependency_remove},
     {"depend", JOB_DEPEND, JOB_PRIORITY, apply_depend},

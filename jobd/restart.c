@@ -1,12 +1,14 @@
 /* restart.c - rebuild every job from kvsd when jobd starts.
  *
- * One recursive listing of `job` (with values: it brings every jobspec and R in pages of
- * about 4 MiB) finds the jobs; their eventlogs are then read with up to RESTART_WINDOW
- * kvs.get requests in flight and replayed through job_apply(), which has no side effects.
- * Only then are the jobs moved on: pending ones wait for the scheduler, running ones are
- * reattached to their execds, ones half cleaned are finished.  This runs before jobd
- * serves anything.  Failure policy: kvsd unreachable stops jobd (systemd restarts it); a
- * job whose eventlog does not replay is logged and left out, never guessed at.
+ * kvs.job-eventlogs brings every job's eventlog, a page of 1,000 jobs per query, and each
+ * is replayed through job_apply(), which has no side effects.  The events carry what
+ * listings show (validate: name and counts; alloc: ranks and nodes), so an inactive job
+ * needs nothing else; active jobs then get their jobspec (and R once allocated) with up
+ * to RESTART_WINDOW kvs.get requests in flight.  Only then are the jobs moved on: pending
+ * ones wait for the scheduler, running ones are reattached to their execds, ones half
+ * cleaned are finished.  This runs before jobd serves anything.  Failure policy: kvsd
+ * unreachable stops jobd (systemd restarts it); a job whose eventlog does not replay is
+ * logged and left out, never guessed at.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,104 +21,19 @@
 
 #define RESTART_WINDOW  64
 #define RESTART_TIMEOUT 60.0
+#define RESTART_PAGE    1000
+
+/* A value to read for a job: its jobspec or its R. */
+struct fetch {
+    struct job *job;
+    const char *name; /* "jobspec" or "R" */
+};
 
 struct loader {
     struct jobd *jd;
-    struct job **todo; /* jobs whose eventlog is to be read */
+    struct fetch *todo;
     size_t ntodo, next, inflight, failed;
 };
-
-/* "job.0000.0004.b200.0000.NAME" -> id and NAME. */
-static int parse_key (const char *key, uint64_t *id, const char **name)
-{
-    char dothex[FX_FLUID_STRLEN];
-
-    if (strncmp (key, "job.", 4) != 0 || strlen (key) < 4 + 19 + 2 || key[4 + 19] != '.')
-        return -1;
-    memcpy (dothex, key + 4, 19);
-    dothex[19] = '\0';
-    if (fx_fluid_decode_type (dothex, FX_FLUID_DOTHEX, id, NULL) < 0)
-        return -1;
-    *name = key + 4 + 20;
-    return 0;
-}
-
-static struct job *get_job (struct loader *ld, uint64_t id)
-{
-    struct job *job = jobd_lookup (ld->jd, id);
-    struct job **nt;
-
-    if (job)
-        return job;
-    if (!(job = job_create (id)) || jobd_insert (ld->jd, job) < 0) {
-        job_destroy (job);
-        return NULL;
-    }
-    if (!(nt = realloc (ld->todo, (ld->ntodo + 1) * sizeof (*nt))))
-        return NULL;
-    ld->todo = nt;
-    ld->todo[ld->ntodo++] = job;
-    return job;
-}
-
-static int scan_entry (struct loader *ld, json_t *e)
-{
-    const char *key = json_string_value (json_object_get (e, "key")), *name;
-    json_t *value = json_object_get (e, "value");
-    struct job *job;
-    uint64_t id;
-
-    if (!key || parse_key (key, &id, &name) < 0)
-        return 0;
-    if (strcmp (name, "eventlog") && strcmp (name, "jobspec") && strcmp (name, "R"))
-        return 0;
-    if (!(job = get_job (ld, id)))
-        return -1;
-    if (!strcmp (name, "jobspec") && value) {
-        json_decref (job->jobspec);
-        job->jobspec = json_incref (value);
-    } else if (!strcmp (name, "R") && value) {
-        json_decref (job->R);
-        job->R = json_incref (value);
-    }
-    return 0;
-}
-
-static int scan (struct loader *ld, struct fx_error *err)
-{
-    char after[1100] = "";
-    int more = 1;
-
-    while (more) {
-        json_t *in = json_pack ("{s:s s:b s:b s:s}", "key", "job", "recursive", 1, "values", 1,
-                                "after", after),
-               *out = NULL, *entries, *e;
-        size_t i;
-        int rc = fx_rpc_call (ld->jd->peer, "kvs.dir", 0, in, RESTART_TIMEOUT, &out, err);
-
-        json_decref (in);
-        if (rc < 0)
-            return errno == ENOENT ? 0 : -1;
-        more = json_is_true (json_object_get (out, "more"));
-        entries = json_object_get (out, "entries");
-        json_array_foreach (entries, i, e)
-        {
-            if (scan_entry (ld, e) < 0) {
-                json_decref (out);
-                return errprintf (err, "out of memory");
-            }
-        }
-        e = json_array_get (entries, json_array_size (entries) - 1);
-        if (e)
-            snprintf (after, sizeof (after), "%s", json_string_value (json_object_get (e, "key")));
-        else
-            more = 0;
-        json_decref (out);
-    }
-    return 0;
-}
-
-static void request_next (struct loader *ld);
 
 static int replay (struct jobd *jd, struct job *job, json_t *events, struct fx_error *err)
 {
@@ -135,31 +52,115 @@ static int replay (struct jobd *jd, struct job *job, json_t *events, struct fx_e
     return 0;
 }
 
+/* One eventlog of the scan: "job.0000.0004.b200.0000.eventlog". */
+static int scan_entry (struct loader *ld, json_t *e)
+{
+    const char *key = json_string_value (json_object_get (e, "key"));
+    struct fx_error err = {""};
+    char dothex[FX_FLUID_STRLEN], id58[FX_FLUID_STRLEN];
+    struct job *job;
+    uint64_t id;
+
+    if (!key || strlen (key) != 4 + 19 + 9)
+        return 0;
+    memcpy (dothex, key + 4, 19);
+    dothex[19] = '\0';
+    if (fx_fluid_decode_type (dothex, FX_FLUID_DOTHEX, &id, NULL) < 0)
+        return 0;
+    if (!(job = job_create (id)) || jobd_insert (ld->jd, job) < 0) {
+        job_destroy (job);
+        return -1;
+    }
+    if (replay (ld->jd, job, json_object_get (e, "events"), &err) < 0) {
+        fx_log (ld->jd->peer, LOG_ERR, "%s: eventlog not replayed: %s",
+                jobd_f58 (id, id58, sizeof (id58)), err.text);
+        job->events = -1; /* left out by settle() */
+        ld->failed++;
+    }
+    return 0;
+}
+
+static int scan (struct loader *ld, struct fx_error *err)
+{
+    char after[128] = "";
+    int more = 1;
+
+    while (more) {
+        json_t *in = json_pack ("{s:s s:i}", "after", after, "limit", RESTART_PAGE), *out = NULL,
+               *entries, *e;
+        size_t i;
+        int rc = fx_rpc_call (ld->jd->peer, "kvs.job-eventlogs", 0, in, RESTART_TIMEOUT, &out, err);
+
+        json_decref (in);
+        if (rc < 0)
+            return -1;
+        more = json_is_true (json_object_get (out, "more"));
+        entries = json_object_get (out, "entries");
+        json_array_foreach (entries, i, e)
+        {
+            if (scan_entry (ld, e) < 0) {
+                json_decref (out);
+                return errprintf (err, "out of memory");
+            }
+        }
+        if ((e = json_array_get (entries, json_array_size (entries) - 1)))
+            snprintf (after, sizeof (after), "%s", json_string_value (json_object_get (e, "key")));
+        else
+            more = 0;
+        json_decref (out);
+    }
+    return 0;
+}
+
+static int want (struct loader *ld, struct job *job, const char *name)
+{
+    struct fetch *nt = realloc (ld->todo, (ld->ntodo + 1) * sizeof (*nt));
+
+    if (!nt)
+        return -1;
+    ld->todo = nt;
+    ld->todo[ld->ntodo++] = (struct fetch){job, name};
+    return 0;
+}
+
+/* Active jobs need their jobspec (and R once allocated); inactive ones written before the
+ * events carried listing fields need them too. */
+static int plan (struct loader *ld)
+{
+    for (size_t i = 0; i < ld->jd->njobs; i++) {
+        struct job *job = ld->jd->jobs[i];
+        int active = job->state != JOB_INACTIVE;
+        if (job->events <= 0)
+            continue;
+        if ((active || !job->name) && want (ld, job, "jobspec") < 0)
+            return -1;
+        if (((active && job->has_alloc) || (!active && job->t_run > 0 && !job->ranks))
+            && want (ld, job, "R") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void request_next (struct loader *ld);
+
 struct getreq {
     struct loader *ld;
-    struct job *job;
+    struct fetch f;
 };
 
 static void get_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
 {
     struct getreq *gr = arg;
     struct loader *ld = gr->ld;
-    struct fx_error err = {""};
-    char id[FX_FLUID_STRLEN];
-    json_t *payload;
-    json_int_t count = 0;
+    json_t *payload, *value;
 
     (void) rpc;
     ld->inflight--;
-    if (fx_msg_errnum (rsp) != 0 || !(payload = fx_msg_json (rsp, &err))
-        || replay (ld->jd, gr->job, json_object_get (payload, "events"), &err) < 0) {
-        fx_log (ld->jd->peer, LOG_ERR, "%s: eventlog not replayed: %s",
-                jobd_f58 (gr->job->id, id, sizeof (id)),
-                fx_msg_errnum (rsp) ? fx_msg_errstr (rsp) : err.text);
-        gr->job->events = -1; /* left out */
-        ld->failed++;
-    } else if (json_unpack (payload, "{s:I}", "count", &count) == 0 && gr->job->events < count) {
-        ld->todo[--ld->next] = gr->job; /* more than one page: read the rest */
+    if (fx_msg_errnum (rsp) == 0 && (payload = fx_msg_json (rsp, NULL))
+        && (value = json_object_get (payload, "value"))) {
+        json_t **dst = !strcmp (gr->f.name, "R") ? &gr->f.job->R : &gr->f.job->jobspec;
+        json_decref (*dst);
+        *dst = json_incref (value);
     }
     free (gr);
     request_next (ld);
@@ -170,17 +171,17 @@ static void request_next (struct loader *ld)
     char key[64], dothex[FX_FLUID_STRLEN];
 
     while (ld->inflight < RESTART_WINDOW && ld->next < ld->ntodo) {
-        struct job *job = ld->todo[ld->next++];
+        struct fetch *f = &ld->todo[ld->next++];
         struct getreq *gr = malloc (sizeof (*gr));
         json_t *in;
-        fx_fluid_encode (dothex, sizeof (dothex), job->id, FX_FLUID_DOTHEX);
-        snprintf (key, sizeof (key), "job.%s.eventlog", dothex);
-        if (!gr || !(in = json_pack ("{s:s s:i}", "key", key, "from", job->events))) {
+        fx_fluid_encode (dothex, sizeof (dothex), f->job->id, FX_FLUID_DOTHEX);
+        snprintf (key, sizeof (key), "job.%s.%s", dothex, f->name);
+        if (!gr || !(in = json_pack ("{s:s}", "key", key))) {
             free (gr);
             ld->failed++;
             continue;
         }
-        *gr = (struct getreq){ld, job};
+        *gr = (struct getreq){ld, *f};
         if (fx_rpc_start (ld->jd->peer, "kvs.get", 0, 0, in, RESTART_TIMEOUT, get_cb, gr))
             ld->inflight++;
         else {
@@ -191,7 +192,23 @@ static void request_next (struct loader *ld)
     }
 }
 
-/* Drop jobs that did not replay, and fill in what listings need. */
+/* Listing fields from R, for jobs whose alloc event did not carry them. */
+static void fill_from_R (struct job *job)
+{
+    struct fx_rlist *rl = fx_rlist_decode (job->R, NULL);
+    struct fx_idset *ranks = rl ? fx_rlist_ranks (rl) : NULL;
+
+    if (ranks && !job->ranks) {
+        job->ranks = fx_idset_encode (ranks, 0);
+        job->nodelist = fx_rlist_nodelist (rl);
+        job->nnodes = (int) fx_rlist_nnodes (rl);
+    }
+    fx_idset_destroy (ranks);
+    fx_rlist_destroy (rl);
+}
+
+/* Drop jobs that did not replay (or whose jobspec an active job needs is missing), fill in
+ * what listings need, keep only listing fields of inactive jobs. */
 static void settle (struct jobd *jd)
 {
     size_t n = 0;
@@ -199,27 +216,22 @@ static void settle (struct jobd *jd)
     jd->nactive = jd->nrunning = 0;
     for (size_t i = 0; i < jd->njobs; i++) {
         struct job *job = jd->jobs[i];
-        if (job->events <= 0 || !job->jobspec || job_fill_from_jobspec (job, job->jobspec) < 0
-            || (job->state != JOB_INACTIVE && job_keep_jobspec (job, job->jobspec) < 0)) {
+        int active = job->state != JOB_INACTIVE;
+        if (job->events <= 0 || (active && !job->jobspec)
+            || (job->jobspec && job_fill_from_jobspec (job, job->jobspec) < 0)
+            || (active && job_keep_jobspec (job, job->jobspec) < 0)) {
             job_destroy (job);
             continue;
         }
-        if (job->R) {
-            struct fx_rlist *rl = fx_rlist_decode (job->R, NULL);
-            struct fx_idset *ranks = rl ? fx_rlist_ranks (rl) : NULL;
-            job->ranks = ranks ? fx_idset_encode (ranks, 0) : NULL;
-            job->nodelist = rl ? fx_rlist_nodelist (rl) : NULL;
-            job->nnodes = rl ? (int) fx_rlist_nnodes (rl) : job->nnodes;
-            fx_idset_destroy (ranks);
-            fx_rlist_destroy (rl);
-        }
-        if (job->state != JOB_INACTIVE)
+        if (job->R)
+            fill_from_R (job);
+        if (active)
             jd->nactive++;
         if (job->state & JOB_RUNNING)
             jd->nrunning++;
         if (job->state == JOB_DEPEND && job->deps)
             jd->ndepend++;
-        if (job->state == JOB_INACTIVE) { /* keep only what listings show */
+        if (!active) {
             json_decref (job->jobspec);
             job->jobspec = NULL;
             json_decref (job->R);
@@ -270,11 +282,9 @@ int restart_load (struct jobd *jd, struct fx_error *err)
     struct loader ld = {.jd = jd};
     double t0 = ev_time ();
 
-    if (load_maxid (jd, err) < 0)
-        return -1;
-    if (scan (&ld, err) < 0) {
+    if (load_maxid (jd, err) < 0 || scan (&ld, err) < 0 || plan (&ld) < 0) {
         free (ld.todo);
-        return -1;
+        return err->text[0] ? -1 : errprintf (err, "out of memory");
     }
     request_next (&ld);
     while (ld.inflight > 0 || ld.next < ld.ntodo) {

@@ -76,7 +76,9 @@ static void alloc_success (struct jobd *jd, struct job *job, json_t *R)
     fx_fluid_encode (dothex, sizeof (dothex), job->id, FX_FLUID_DOTHEX);
     snprintf (key, sizeof (key), "job.%s.R", dothex);
     commit_put (jd, key, json_incref (R));
-    job_post (jd, job, "alloc", NULL);
+    job_post (jd, job, "alloc",
+              json_pack ("{s:s s:s s:i}", "ranks", job->ranks ? job->ranks : "", "nodelist",
+                         job->nodelist ? job->nodelist : "", "nnodes", job->nnodes));
     job->start_pending = 1;
     if (!(idp = malloc (sizeof (*idp)))
         || (*idp = job->id, commit_barrier (jd, alloc_committed_cb, idp) < 0)) {

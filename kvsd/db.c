@@ -63,6 +63,7 @@ static const struct statement {
     {"commit", "SELECT kvs_commit ($1::json)", 1},
     {"get", "SELECT kvs_get ($1, $2, $3::integer, $4::integer)", 4},
     {"dir", "SELECT kvs_dir ($1, $2, $3::boolean, $4::boolean, $5, $6::integer)", 6},
+    {"job-eventlogs", "SELECT kvs_job_eventlogs ($1, $2, $3::integer)", 3},
     {"ns-list", "SELECT name, owner, version FROM kvs_namespace", 0},
     {"ns-create", "INSERT INTO kvs_namespace (name, owner) VALUES ($1, $2::bigint)", 2},
     {"ns-remove", "DELETE FROM kvs_namespace WHERE name = $1 AND name <> 'primary'", 1},

@@ -340,6 +340,28 @@ static const char *const migration_2[] = {
     " END $f$",
 };
 
+/* Migration 3: every job's eventlog in key order, a page at a time, for jobd's start (one
+ * query per page instead of one per job: doc/kvs.md, kvs.job-eventlogs). */
+static const char *const migration_3[] = {
+    "CREATE FUNCTION kvs_job_eventlogs (p_ns text, p_after text, p_limit integer)"
+    " RETURNS text LANGUAGE plpgsql STABLE AS $f$"
+    " DECLARE r text; n integer;"
+    " BEGIN"
+    /* The eventlog keys come from kvs_entry in key order (an index range, stopped at the
+     * limit); each one's events from kvs_event by its primary key. */
+    "  SELECT coalesce (string_agg (format ('{\"key\":%s,\"events\":[%s]}', to_json (key),"
+    "   (SELECT string_agg (event, ',' ORDER BY seq) FROM kvs_event ev"
+    "     WHERE ev.ns = p_ns AND ev.key = x.key)), ',' ORDER BY key), ''), count (*)"
+    "   INTO r, n FROM ("
+    "    SELECT key FROM kvs_entry"
+    "     WHERE ns = p_ns AND key > p_after AND key >= 'job.' AND key < 'job/' AND type = 'e'"
+    "      AND key ~ '^job(\\.[0-9a-f]{4}){4}\\.eventlog$'"
+    "     ORDER BY key LIMIT p_limit) x;"
+    "  RETURN format ('{\"entries\":[%s],\"more\":%s}', r,"
+    "   CASE WHEN n >= p_limit THEN 'true' ELSE 'false' END);"
+    " END $f$",
+};
+
 #define NELEM(a) (sizeof (a) / sizeof ((a)[0]))
 
 static const struct migration {
@@ -348,6 +370,7 @@ static const struct migration {
 } migrations[] = {
     {migration_1, NELEM (migration_1)},
     {migration_2, NELEM (migration_2)},
+    {migration_3, NELEM (migration_3)},
 };
 
 int schema_version (void)

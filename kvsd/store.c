@@ -2,8 +2,9 @@
  *
  * Commits are checked and normalized (txn.c), queued, and sent to the database as one
  * kvs_commit() call per database transaction: while one is in flight the next ones queue,
- * and all that queued go together when it ends (doc/kvs.md, "Durability and grouping").  A commit is answered from the database's result only, so an answered
- * commit is durable.  Reads go straight to the database, pipelined beside the commits.
+ * and all that queued go together when it ends (doc/kvs.md, "Durability and grouping").  A commit
+ * is answered from the database's result only, so an answered commit is durable.  Reads go straight
+ * to the database, pipelined beside the commits.
  *
  * Failure policy: a bad request gets EINVAL/EPROTO naming the field; a database that is
  * down gets EAGAIN; a write error (disk full) fails the batch, marks the store unwritable
@@ -209,18 +210,23 @@ static void commit_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
 /* The answer of a read: the database's JSON text, passed on. */
 static void read_cb (struct kvsd *kd, PGresult *res, const struct db_error *err, void *arg)
 {
-    struct fx_msg *req = arg;
-    json_t *o;
+    struct fx_msg *req = arg, *rsp = NULL;
 
+    /* The database's JSON text goes out as it is: parsing and printing a page of a few
+     * MB again cost kvsd as much as the query cost PostgreSQL. */
     if (err)
         fx_respond_error (kd->peer, req, err->errnum, "%s", err->text);
-    else if (!(o = json_loads (PQgetvalue (res, 0, 0), 0, NULL)))
-        fx_respond_error (kd->peer, req, EIO, "kvs: unexpected answer from the database");
-    else {
-        if (fx_respond (kd->peer, req, o) < 0 && errno == EMSGSIZE)
+    else if (!(rsp = fx_msg_response (req, 0, NULL, NULL))
+             || fx_msg_set_payload_text (rsp, PQgetvalue (res, 0, 0),
+                                         (size_t) PQgetlength (res, 0, 0))
+                    < 0) {
+        if (errno == EMSGSIZE)
             fx_respond_error (kd->peer, req, EMSGSIZE, "the answer is too big: ask for less");
-        json_decref (o);
-    }
+        else
+            fx_respond_error (kd->peer, req, EIO, "kvs: unexpected answer from the database");
+    } else if (!(req->flags & FX_MSGFLAG_NORESPONSE))
+        fx_peer_send (kd->peer, rsp);
+    fx_msg_destroy (rsp);
     fx_msg_destroy (req);
 }
 
@@ -301,6 +307,36 @@ static void dir_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
                                       values ? "true" : "false", nafter, slimit});
 }
 
+/* kvs.job-eventlogs {"after"?, "limit"?} (owner): the eventlogs of the jobs in primary whose
+ * eventlog key sorts after `after`, in key order, at most `limit` (default and maximum
+ * KVS_DEFAULT_LIMIT): {"entries": [{"key", "events"}...], "more"}.  jobd reads every job
+ * this way at start. */
+static void job_eventlogs_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
+{
+    struct kvsd *kd = arg;
+    struct fx_error err = {""};
+    json_error_t jerr;
+    const char *after = "";
+    int limit = KVS_DEFAULT_LIMIT;
+    char nafter[KVS_KEY_MAX + 1], slimit[16];
+    json_t *in;
+
+    (void) p;
+    if (!(in = fx_msg_json (req, &err))
+        || json_unpack_ex (in, &jerr, JSON_STRICT, "{s?s s?i}", "after", &after, "limit", &limit)
+               < 0) {
+        kvsd_respond_error (kd, req, EPROTO, "kvs.job-eventlogs: %s",
+                            err.text[0] ? err.text : jerr.text);
+        return;
+    }
+    if (key_normalize (after, nafter, sizeof (nafter), &err) < 0 || limit < 1) {
+        kvsd_respond_error (kd, req, EINVAL, "%s", err.text[0] ? err.text : "bad limit");
+        return;
+    }
+    snprintf (slimit, sizeof (slimit), "%d", limit > KVS_DEFAULT_LIMIT ? KVS_DEFAULT_LIMIT : limit);
+    read_query (kd, req, "job-eventlogs", 3, (const char *const[]){"primary", nafter, slimit});
+}
+
 static void version_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
 {
     struct kvsd *kd = arg;
@@ -325,6 +361,7 @@ const struct fx_handler store_handlers[] = {
     {"kvs.commit", commit_cb, FX_ROLE_ALL},
     {"kvs.get", get_cb, FX_ROLE_ALL},
     {"kvs.dir", dir_cb, FX_ROLE_ALL},
+    {"kvs.job-eventlogs", job_eventlogs_cb, FX_ROLE_OWNER},
     {"kvs.version", version_cb, FX_ROLE_ALL},
     {NULL, NULL, 0},
 };

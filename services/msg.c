@@ -26,8 +26,8 @@ static void put32 (unsigned char *p, uint32_t v)
 
 static int type_valid (int type)
 {
-    return type == FX_MSG_REQUEST || type == FX_MSG_RESPONSE || type == FX_MSG_EVENT ||
-           type == FX_MSG_CONTROL;
+    return type == FX_MSG_REQUEST || type == FX_MSG_RESPONSE || type == FX_MSG_EVENT
+           || type == FX_MSG_CONTROL;
 }
 
 const char *fx_msg_typestr (int type)
@@ -51,8 +51,8 @@ int fx_msg_topic_valid (const char *topic)
 
     for (const char *p = topic; *p; p++, n++) {
         char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+              || c == '.' || c == '-'))
             return 0;
     }
     return n > 0 && n <= FX_MSG_TOPIC_MAX;
@@ -89,12 +89,37 @@ int fx_msg_set_payload (struct fx_msg *msg, const json_t *payload)
     return 0;
 }
 
+int fx_msg_set_payload_text (struct fx_msg *msg, const char *text, size_t len)
+{
+    char *copy;
+
+    if (len < 2 || text[0] != '{') {
+        errno = EINVAL;
+        return -1;
+    }
+    if (len > FX_MSG_PAYLOAD_MAX) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    if (!(copy = malloc (len))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy (copy, text, len);
+    free (msg->payload);
+    json_decref (msg->json);
+    msg->payload = copy;
+    msg->payload_len = len;
+    msg->json = NULL;
+    return 0;
+}
+
 struct fx_msg *fx_msg_create (int type, const char *topic, const json_t *payload)
 {
     struct fx_msg *msg;
 
-    if (!type_valid (type) || (type != FX_MSG_CONTROL && !topic) ||
-        (topic && !fx_msg_topic_valid (topic))) {
+    if (!type_valid (type) || (type != FX_MSG_CONTROL && !topic)
+        || (topic && !fx_msg_topic_valid (topic))) {
         errno = EINVAL;
         return NULL;
     }
@@ -271,8 +296,8 @@ struct fx_msg *fx_msg_decode (const void *buf, size_t len, struct fx_error *err)
 
     if (!(msg = calloc (1, sizeof (*msg))))
         return NULL;
-    if (decode_header (p, len, msg, &topic_len, &payload_len, err) < 0 ||
-        topic_len > FX_MSG_TOPIC_MAX)
+    if (decode_header (p, len, msg, &topic_len, &payload_len, err) < 0
+        || topic_len > FX_MSG_TOPIC_MAX)
         goto proto;
     p += FX_MSG_HDRLEN;
     memcpy (msg->topic, p, topic_len);

@@ -108,6 +108,11 @@ struct fx_msg *fx_msg_copy (const struct fx_msg *msg);
  * EMSGSIZE or ENOMEM, leaving the message unchanged. */
 int fx_msg_set_payload (struct fx_msg *msg, const json_t *payload);
 
+/* Set the payload to len bytes of JSON object text, as they are (copied): for a daemon
+ * passing on text it trusts, without parsing and printing it again.  The receiver checks
+ * it as every payload.  -1 with EINVAL (not an object's text), EMSGSIZE, ENOMEM. */
+int fx_msg_set_payload_text (struct fx_msg *msg, const char *text, size_t len);
+
 /* Parse and cache the payload; an empty payload gives an empty object.  Returns a borrowed
  * reference, or NULL with errno EPROTO and a message in err when the payload is not a JSON
  * object or has duplicate keys. */

@@ -276,6 +276,34 @@ START_TEST (copy_is_deep)
 }
 END_TEST
 
+/* A payload set as text goes out as it is and decodes like any other; non-object text is
+ * refused. */
+START_TEST (payload_text_passes_through)
+{
+    const char text[] = "{\"key\":\"a.b\",\"n\":[1,2]}";
+    struct fx_msg *msg = fx_msg_create (FX_MSG_RESPONSE, "kvs.get", NULL), *back;
+    struct fx_error err;
+    void *buf;
+    size_t len;
+    json_t *o;
+
+    ck_assert_ptr_nonnull (msg);
+    ck_assert_int_eq (fx_msg_set_payload_text (msg, "[1]", 3), -1);
+    ck_assert_int_eq (errno, EINVAL);
+    ck_assert_int_eq (fx_msg_set_payload_text (msg, text, strlen (text)), 0);
+    len = fx_msg_encoded_len (msg);
+    ck_assert_ptr_nonnull (buf = malloc (len));
+    fx_msg_encode_into (msg, buf);
+    ck_assert_ptr_nonnull (back = fx_msg_decode (buf, len, &err));
+    ck_assert_ptr_nonnull (o = fx_msg_json (back, &err));
+    ck_assert_str_eq (json_string_value (json_object_get (o, "key")), "a.b");
+    ck_assert_int_eq (json_array_size (json_object_get (o, "n")), 2);
+    free (buf);
+    fx_msg_destroy (back);
+    fx_msg_destroy (msg);
+}
+END_TEST
+
 static Suite *suite (void)
 {
     Suite *s = suite_create ("msg");
@@ -291,6 +319,7 @@ static Suite *suite (void)
         {"route_stack", route_stack},
         {"response_copies_request", response_copies_request},
         {"copy_is_deep", copy_is_deep},
+        {"payload_text_passes_through", payload_text_passes_through},
     };
 
     fx_check_add_cases (s, cases, sizeof (cases) / sizeof (cases[0]), NULL);
