@@ -24,3 +24,5 @@ echo "== jobs"
 test/bench/jobs.sh
 echo "== resources on a large instance"
 test/bench/resource.sh
+echo "== restart with 64,000 inactive jobs"
+test/bench/restart.sh 64000
