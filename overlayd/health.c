@@ -18,7 +18,7 @@
 #include "overlayd/overlayd.h"
 
 static const char *const state_names[] = {
-    [OVERLAY_OFFLINE] = "offline", [OVERLAY_FULL] = "full",   [OVERLAY_PARTIAL] = "partial",
+    [OVERLAY_OFFLINE] = "offline",   [OVERLAY_FULL] = "full", [OVERLAY_PARTIAL] = "partial",
     [OVERLAY_DEGRADED] = "degraded", [OVERLAY_LOST] = "lost",
 };
 
@@ -66,6 +66,41 @@ void health_report (struct overlayd *od, int force)
     }
 }
 
+/* Tell rank 0 that a child became torpid or responsive again: event overlay.torpid
+ * {"rank", "torpid"}, which rank 0's resourced follows for `flux resource status`.  Only
+ * a rank's parent knows; other ranks publish through rank 0 (event.publish). */
+static void torpid_publish (struct overlayd *od, uint32_t rank, int torpid)
+{
+    json_t *payload = json_pack ("{s:I s:b}", "rank", (json_int_t) rank, "torpid", torpid), *o;
+    struct fx_msg *msg;
+
+    if (!payload)
+        return;
+    if (od->rank == 0) {
+        router_publish (od, "overlay.torpid", payload, od->owner, 0);
+        json_decref (payload);
+        return;
+    }
+    o = json_pack ("{s:s s:o}", "topic", "overlay.torpid", "payload", payload);
+    if (o && (msg = fx_msg_create (FX_MSG_REQUEST, "event.publish", o))) {
+        msg->flags = FX_MSGFLAG_NORESPONSE;
+        msg->aux1 = 0;
+        msg->userid = od->owner;
+        msg->rolemask = FX_ROLE_OWNER;
+        router_forward (od, msg, 0);
+        fx_msg_destroy (msg);
+    }
+    json_decref (o);
+}
+
+static void set_torpid (struct overlayd *od, struct child *ch, int torpid)
+{
+    if (ch->torpid == torpid)
+        return;
+    ch->torpid = torpid;
+    torpid_publish (od, ch->rank, torpid);
+}
+
 void health_child_state (struct overlayd *od, struct child *ch, enum overlay_state state,
                          const char *why)
 {
@@ -78,22 +113,21 @@ void health_child_state (struct overlayd *od, struct child *ch, enum overlay_sta
                       ch->rank, overlay_host (ov, ch->rank), overlay_state_name (state),
                       why ? why : "no reason");
         snprintf (ch->error, sizeof (ch->error), "%s", why ? why : "");
-    }
-    else if (ch->state == OVERLAY_OFFLINE || ch->state == OVERLAY_LOST) {
+    } else if (ch->state == OVERLAY_OFFLINE || ch->state == OVERLAY_LOST) {
         overlayd_log (od, LOG_INFO, "rank %u (%s) joined", ch->rank, overlay_host (ov, ch->rank));
         ch->error[0] = '\0';
     }
     ch->state = state;
     ch->since = ev_now (od->loop);
     if (state == OVERLAY_LOST || state == OVERLAY_OFFLINE)
-        ch->torpid = 0;
+        set_torpid (od, ch, 0);
     health_report (od, 0);
 }
 
 void health_child_heard (struct overlayd *od, struct child *ch)
 {
     if (ch && ch->torpid) {
-        ch->torpid = 0;
+        set_torpid (od, ch, 0);
         overlayd_log (od, LOG_INFO, "rank %u (%s) is responsive again", ch->rank,
                       overlay_host (od->overlay, ch->rank));
     }
@@ -115,9 +149,8 @@ static void check_child (struct overlayd *od, struct child *ch, ev_tstamp now)
                       overlay_host (ov, ch->rank), silent);
         /* A fixed reason, so that flux overlay errors groups the ranks lost together. */
         overlay_link_failed (od, c, "lost connection");
-    }
-    else if (silent > ov->torpid_max && !ch->torpid) {
-        ch->torpid = 1;
+    } else if (silent > ov->torpid_max && !ch->torpid) {
+        set_torpid (od, ch, 1);
         overlayd_log (od, LOG_WARNING, "broker on %s (rank %u) has been unresponsive for %.1fs",
                       overlay_host (ov, ch->rank), ch->rank, silent);
     }
@@ -151,10 +184,10 @@ static double count_state (struct overlayd *od, enum overlay_state s)
     return n;
 }
 
-#define STATE_GAUGE(name, s)                                                                     \
-    static double name (void *arg)                                                               \
-    {                                                                                            \
-        return count_state (arg, s);                                                             \
+#define STATE_GAUGE(name, s)                                                                       \
+    static double name (void *arg)                                                                 \
+    {                                                                                              \
+        return count_state (arg, s);                                                               \
     }
 STATE_GAUGE (count_offline, OVERLAY_OFFLINE)
 STATE_GAUGE (count_full, OVERLAY_FULL)
@@ -170,15 +203,15 @@ static int register_metrics (struct overlayd *od, struct fx_error *err)
         const char *state;
         fx_metric_gauge_f cb;
     } gauges[] = {
-        {"offline", count_offline}, {"full", count_full},   {"partial", count_partial},
+        {"offline", count_offline},   {"full", count_full}, {"partial", count_partial},
         {"degraded", count_degraded}, {"lost", count_lost},
     };
 
     ov->m_peers = fx_metrics_register (od->metrics, FX_METRIC_GAUGE, "flux_overlay_children",
                                        "Child links by subtree state", state_label);
-    ov->m_reconnects = fx_metrics_register (od->metrics, FX_METRIC_COUNTER,
-                                            "flux_overlay_child_joins_total",
-                                            "Children that joined (again)", NULL);
+    ov->m_reconnects =
+        fx_metrics_register (od->metrics, FX_METRIC_COUNTER, "flux_overlay_child_joins_total",
+                             "Children that joined (again)", NULL);
     if (!ov->m_peers || !ov->m_reconnects)
         return errprintf (err, "cannot register overlay metrics");
     for (size_t i = 0; i < sizeof (gauges) / sizeof (gauges[0]); i++) {

@@ -41,11 +41,32 @@ static int R_load (struct resourced *rd, const char *path, struct fx_error *err)
     return 0;
 }
 
+/* overlay.torpid {"rank", "torpid"}: a rank's parent saw it go silent, or heard it again. */
+static void torpid_cb (struct fx_peer *p, struct fx_msg *ev, void *arg)
+{
+    struct resourced *rd = arg;
+    json_t *in = fx_msg_json (ev, NULL);
+    json_int_t rank;
+    int torpid;
+
+    (void) p;
+    if (!rd->torpid || !in || json_unpack (in, "{s:I s:b}", "rank", &rank, "torpid", &torpid) < 0
+        || rank < 0 || rank >= (json_int_t) rd->size)
+        return;
+    if (torpid)
+        fx_idset_set (rd->torpid, (unsigned int) rank);
+    else
+        fx_idset_clear (rd->torpid, (unsigned int) rank);
+}
+
 int inventory_start (struct resourced *rd, struct fx_error *err)
 {
     json_t *path = fx_conf_get (rd->config, "resource.path");
     json_t *exclude = fx_conf_get (rd->config, "resource.exclude");
 
+    if (!(rd->torpid = fx_idset_create ())
+        || fx_peer_subscribe (rd->peer, "overlay.torpid", torpid_cb, rd, err) < 0)
+        return err->text[0] ? -1 : errprintf (err, "out of memory");
     if (!(rd->online = fx_idset_create ())
         || !(rd->drains = calloc (rd->size, sizeof (struct drain)))
         || !(rd->monitors = calloc (rd->size, sizeof (struct monitor)))
@@ -75,9 +96,10 @@ void inventory_stop (struct resourced *rd)
     free (rd->hellos);
     fx_rlist_destroy (rd->R);
     fx_idset_destroy (rd->online);
+    fx_idset_destroy (rd->torpid);
     fx_idset_destroy (rd->exclude);
     rd->R = NULL; /* a status answer still in flight must not use them */
-    rd->online = rd->exclude = NULL;
+    rd->online = rd->torpid = rd->exclude = NULL;
 }
 
 /* "only 2 of 4 cores (missing 2-3)" when have lacks some of want, else NULL. */
@@ -163,6 +185,7 @@ static void monitor_end_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
         return; /* a monitor is never answered; ignore anything else */
     m->rpc = NULL;
     fx_idset_clear (rd->online, m->rank);
+    fx_idset_clear (rd->torpid, m->rank); /* offline, no longer torpid */
     fx_msg_destroy (rd->hellos[m->rank]);
     rd->hellos[m->rank] = NULL;
     fx_log (rd->peer, LOG_INFO, "%s is offline", rank_name (rd, m->rank, name, sizeof (name)));
@@ -253,7 +276,7 @@ static json_t *status_json (struct resourced *rd, const struct fx_idset *allocat
         || json_object_set_new (o, "hosts", json_string (hosts)) < 0
         || json_object_set_new (o, "R", fx_rlist_encode (rd->R)) < 0
         || set_idset (o, "online", rd->online) < 0 || set_idset (o, "exclude", rd->exclude) < 0
-        || set_idset (o, "torpid", empty) < 0 || set_idset (o, "drained", drained) < 0
+        || set_idset (o, "torpid", rd->torpid) < 0 || set_idset (o, "drained", drained) < 0
         || set_idset (o, "draining", draining) < 0
         || set_idset (o, "allocated", allocated ? allocated : empty) < 0
         || json_object_set (o, "drains", drains) < 0) {

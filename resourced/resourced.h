@@ -65,6 +65,7 @@ struct resourced {
     struct fx_rlist *R; /* the ranks known so far (all of them when configured) */
     int R_configured;   /* from resource.path: hellos are checked against it */
     struct fx_idset *online;
+    struct fx_idset *torpid; /* from the overlay's overlay.torpid events */
     struct fx_idset *exclude;
     struct drain *drains;                /* size of them */
     struct monitor *monitors;            /* size of them */
