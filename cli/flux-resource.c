@@ -209,6 +209,7 @@ void res_status_destroy (struct res_status *st)
         free (st->hosts[i]);
     free (st->hosts);
     fx_rlist_destroy (st->R);
+    fx_rlist_destroy (st->alloc_R);
     struct fx_idset *sets[] = {st->all,     st->online,   st->offline, st->exclude,   st->torpid,
                                st->drained, st->draining, st->drain,   st->allocated, st->avail};
     for (size_t i = 0; i < sizeof (sets) / sizeof (sets[0]); i++)
@@ -265,12 +266,13 @@ struct res_status *res_status_get (struct resource *r)
     struct res_status *st = res_oom (r, calloc (1, sizeof (*st)));
     json_int_t size = 0;
     const char *hosts = NULL;
-    json_t *R = NULL, *drains = NULL;
+    json_t *R = NULL, *drains = NULL, *alloc_R = NULL;
+    struct fx_error err = {""};
     json_error_t jerr;
 
     st->answer = res_rpc (r, "status", json_object ());
-    if (json_unpack_ex (st->answer, &jerr, 0, "{s:I s:s s:o s?o}", "size", &size, "hosts", &hosts,
-                        "R", &R, "drains", &drains)
+    if (json_unpack_ex (st->answer, &jerr, 0, "{s:I s:s s:o s?o s?o}", "size", &size, "hosts",
+                        &hosts, "R", &R, "drains", &drains, "allocated_R", &alloc_R)
         < 0)
         res_die (r, "%s.status: %s", r->service, jerr.text);
     if (size < 1 || size > FX_HOSTLIST_MAX)
@@ -290,6 +292,8 @@ struct res_status *res_status_get (struct resource *r)
     st->drained = status_set (r, st, "drained");
     st->draining = status_set (r, st, "draining");
     st->allocated = status_set (r, st, "allocated");
+    if (alloc_R && !(st->alloc_R = fx_rlist_decode (alloc_R, &err)))
+        res_die (r, "%s.status: allocated_R: %s", r->service, err.text);
     st->offline = res_diff (r, st->all, st->online);
     st->drain = res_union (r, st->drained, st->draining);
     struct fx_idset *up = res_diff (r, st->all, st->exclude);

@@ -111,10 +111,26 @@ static const struct state **parse_states (struct resource *r, const struct state
 }
 
 /* A row for the ranks of ids in state name. */
+/* The resources of a row: R of its ranks, except that when the scheduler says which cores
+ * are in use, the allocated row counts only those and the free row only the others (a node
+ * partly in use is in both, as the original shows it). */
+static struct fx_rlist *row_resources (struct resource *r, const struct res_status *st,
+                                       const char *name, const struct fx_idset *ids)
+{
+    struct fx_rlist *sub = res_subset (r, st, ids), *part;
+
+    if (!st->alloc_R || (strcmp (name, "allocated") && strcmp (name, "free")))
+        return sub;
+    part = !strcmp (name, "allocated") ? fx_rlist_intersect (sub, st->alloc_R)
+                                       : fx_rlist_diff (sub, st->alloc_R);
+    fx_rlist_destroy (sub);
+    return res_oom (r, part);
+}
+
 static void fill_row (struct resource *r, const struct res_status *st, struct res_row *row,
                       const char *name, const struct fx_idset *ids)
 {
-    struct fx_rlist *sub = res_subset (r, st, ids);
+    struct fx_rlist *sub = row_resources (r, st, name, ids);
 
     row->v[RES_F_STATE] = res_oom (r, strdup (name));
     row->v[RES_F_NNODES] = res_printf (r, "%zu", fx_idset_count (ids));
@@ -238,7 +254,14 @@ int res_cmd_list (struct resource *r, int argc, char **argv)
     ls.down = res_diff (r, down, st->exclude);
     ls.up = res_diff (r, ls.all, ls.down);
     ls.allocated = res_diff (r, st->allocated, st->exclude);
-    ls.free = res_diff (r, ls.up, ls.allocated);
+    if (st->alloc_R) { /* free: up ranks with a core or GPU not in use */
+        struct fx_rlist *upR = res_subset (r, st, ls.up);
+        struct fx_rlist *freeR = res_oom (r, fx_rlist_diff (upR, st->alloc_R));
+        ls.free = res_oom (r, fx_rlist_ranks (freeR));
+        fx_rlist_destroy (freeR);
+        fx_rlist_destroy (upR);
+    } else
+        ls.free = res_diff (r, ls.up, ls.allocated);
     print_states (r, st, &ls, sel, n, 1, f, o.noheader);
     struct fx_idset *sets[] = {down, ls.all, ls.down, ls.up, ls.allocated, ls.free};
     for (size_t i = 0; i < sizeof (sets) / sizeof (sets[0]); i++)

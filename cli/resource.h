@@ -58,6 +58,7 @@ struct res_status {
     struct fx_idset *draining;  /* drained while still in use */
     struct fx_idset *drain;     /* drained | draining */
     struct fx_idset *allocated; /* given to jobs */
+    struct fx_rlist *alloc_R;   /* the cores and GPUs given to jobs, NULL when not known */
     struct fx_idset *avail;     /* all - exclude - drain */
 };
 

@@ -302,15 +302,20 @@ static void allocated_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
     struct status_req *sr = arg;
     struct fx_idset *allocated = NULL;
     const char *ids;
-    json_t *in, *o;
+    json_t *in, *o, *allocated_R = NULL;
 
     (void) rpc;
     if (!sr->rd->R) /* shutting down: the peer fails what is in flight */
         goto done;
     if (fx_msg_errnum (rsp) == 0 && (in = fx_msg_json (rsp, NULL))
-        && json_unpack (in, "{s:s}", "allocated", &ids) == 0)
+        && json_unpack (in, "{s:s s?o}", "allocated", &ids, "R", &allocated_R) == 0)
         allocated = fx_idset_decode (ids, NULL);
-    if (!(o = status_json (sr->rd, allocated)))
+    if ((o = status_json (sr->rd, allocated)) && allocated_R && allocated
+        && json_object_set (o, "allocated_R", allocated_R) < 0) {
+        json_decref (o);
+        o = NULL;
+    }
+    if (!o)
         fx_respond_error (sr->rd->peer, sr->req, ENOMEM, "resource.status: out of memory");
     else
         fx_respond (sr->rd->peer, sr->req, o);

@@ -549,6 +549,43 @@ static int R_add_rank (const struct pool *p, struct fx_rlist *rl, const struct t
     return rc;
 }
 
+/* Every core and GPU in use, as R (flux resource list counts them).  NULL with ENOMEM. */
+json_t *pool_allocated_R (const struct pool *p)
+{
+    struct fx_rlist *rl = fx_rlist_create ();
+    json_t *R = NULL;
+    int *cores = NULL, *gpus = NULL;
+
+    for (uint32_t r = 0; rl && r < p->size; r++) {
+        const struct prank *pr = &p->r[r];
+        struct take t = {.rank = r};
+        if (!pr->present || (p->live.fc[r] == pr->ncores && p->live.fg[r] == pr->ngpus))
+            continue;
+        if (!(cores = calloc ((size_t) pr->ncores + 1, sizeof (int)))
+            || !(gpus = calloc ((size_t) pr->ngpus + 1, sizeof (int))))
+            goto done;
+        for (int i = 0; i < pr->ncores; i++)
+            if (BIT_TEST (pr->core_used, i))
+                cores[t.ncores++] = i;
+        for (int i = 0; i < pr->ngpus; i++)
+            if (BIT_TEST (pr->gpu_used, i))
+                gpus[t.ngpus++] = i;
+        t.cores = cores;
+        t.gpus = gpus;
+        if (R_add_rank (p, rl, &t) < 0)
+            goto done;
+        free (cores);
+        free (gpus);
+        cores = gpus = NULL;
+    }
+    R = rl ? fx_rlist_encode (rl) : NULL;
+done:
+    free (cores);
+    free (gpus);
+    fx_rlist_destroy (rl);
+    return R;
+}
+
 json_t *pool_R (const struct pool *p, const struct placement *a, double starttime,
                 double expiration, int nslots)
 {

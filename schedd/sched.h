@@ -73,6 +73,8 @@ void pool_set_up (struct pool *p, uint32_t rank, int up);
 void pool_core_totals (const struct pool *p, long *free, long *allocated, long *down);
 /* Ranks where some core or GPU is allocated (caller destroys).  NULL with ENOMEM. */
 struct fx_idset *pool_allocated_ranks (const struct pool *p);
+/* Every core and GPU in use, as R (a new reference), or NULL with ENOMEM. */
+json_t *pool_allocated_R (const struct pool *p);
 const struct counts *pool_live (const struct pool *p);
 
 /* Working copies of the counts. */

@@ -293,13 +293,14 @@ static void feasibility_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     fx_respond (p, req, NULL);
 }
 
-/* sched.resource-status {} -> {"allocated": idset} */
+/* sched.resource-status {} -> {"allocated": idset, "R": the cores and GPUs in use} */
 static void status_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
 {
     struct schedd *sd = arg;
     struct fx_idset *ids = pool_allocated_ranks (sd->pool);
     char *s = ids ? fx_idset_encode (ids, 0) : NULL;
-    json_t *in, *o = s ? json_pack ("{s:s}", "allocated", s) : NULL;
+    json_t *R = pool_allocated_R (sd->pool);
+    json_t *in, *o = s && R ? json_pack ("{s:s s:O}", "allocated", s, "R", R) : NULL;
 
     if (!(in = fx_msg_json (req, NULL)) || json_object_size (in) != 0)
         fx_respond_error (p, req, EPROTO, "sched.resource-status: expected {}");
@@ -308,6 +309,7 @@ static void status_cb (struct fx_peer *p, struct fx_msg *req, void *arg)
     else
         fx_respond (p, req, o);
     json_decref (o);
+    json_decref (R);
     free (s);
     fx_idset_destroy (ids);
 }

@@ -99,6 +99,13 @@ test_expect_success 'a drained node is never used' '
     flux resource undrain 1
 '
 if [ "$ncores" -ge 2 ]; then
+test_expect_success 'flux resource list counts the cores in use, not whole nodes' '
+    id=$(flux submit -n1 sleep 300) && wait_for 20 is_state $id R &&
+    flux resource list -n -o "{state} {nnodes} {ncores}" >list &&
+    grep -x "allocated 1 1" list &&
+    grep -x "free 2 $((ncores - 1))" list; rc=$?
+    flux cancel $id && wait_for 20 is_state $id CA && test $rc -eq 0
+'
 test_expect_success 'backfill: a short job runs in a hole, a long one waits' '
     long=$(flux submit -n1 -t 20s sleep 300) &&
     wait_for 20 is_state $long R &&
