@@ -153,6 +153,8 @@ static int send_control (struct fx_peer *p, int type, uint32_t status, const jso
 
 static void return_credit (struct fx_peer *p)
 {
+    if (p->closing) /* after the goodbye the router no longer knows this connection */
+        return;
     if (p->consumed > 0 && send_control (p, FX_CTL_CREDIT, p->consumed, NULL) == 0)
         p->consumed = 0;
 }
@@ -590,6 +592,7 @@ void fx_peer_destroy (struct fx_peer *p)
      * the router to acknowledge the goodbye: then everything sent before it has arrived.
      * Requests and events arriving meanwhile are not dispatched (closing). */
     p->closing = 1;
+    p->lost_cb = NULL; /* leaving is not losing the router */
     if (!p->closed && p->hello_state == 1 && send_control (p, FX_CTL_GOODBYE, 0, NULL) == 0) {
         ev_timer timer;
         ev_timer_init (&timer, noop_timer_cb, GOODBYE_TIMEOUT, 0.);
@@ -598,7 +601,6 @@ void fx_peer_destroy (struct fx_peer *p)
             ev_run (p->loop, EVRUN_ONCE);
         ev_timer_stop (p->loop, &timer);
     }
-    p->lost_cb = NULL;
     peer_lost (p, "connection closed");
     fx_msgq_clear (&p->outq);
     while (p->services) {
