@@ -106,6 +106,15 @@ test_expect_success 'a drained node is never used' '
     test -z "$(flux jobs -a -n -c 6 -o "{ranks}" | grep -v "^0$")" &&
     flux resource undrain 1
 '
+test_expect_success 'a node drained under a running job is draining, then drained when it ends' '
+    id=$(flux submit -N2 -x sleep 300) && wait_for 20 is_state $id R &&
+    flux resource drain 1 "maintenance" &&
+    flux resource status -s draining -no "{ranks}" | grep -qx 1 &&
+    flux cancel $id && wait_for 20 is_state $id CA &&
+    wait_for 10 sh -c "flux resource status -s drained -no \"{ranks}\" | grep -qx 1" &&
+    flux resource drain | grep -q "maintenance" &&
+    flux resource undrain 1
+'
 if [ "$ncores" -ge 2 ]; then
 test_expect_success 'flux resource list counts the cores in use, not whole nodes' '
     id=$(flux submit -n1 sleep 300) && wait_for 20 is_state $id R &&
