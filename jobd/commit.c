@@ -19,6 +19,7 @@
 #include "jobd/jobd.h"
 
 #define COMMIT_INFLIGHT 4
+#define COMMIT_MAX_OPS  4000 /* per batch: a message stays well under 16 MiB */
 
 struct barrier {
     commit_f cb;
@@ -35,6 +36,7 @@ struct batch {
 struct commit {
     struct jobd *jd;
     struct batch *open;
+    struct batch *full;     /* closed at COMMIT_MAX_OPS, waiting for a slot; oldest first */
     struct batch *inflight; /* oldest first */
     size_t ninflight;
     ev_prepare flush_w;
@@ -69,8 +71,21 @@ static void batch_finish (struct jobd *jd, struct batch *b, int rc, const char *
     batch_destroy (b);
 }
 
+static void append (struct batch **list, struct batch *b)
+{
+    while (*list)
+        list = &(*list)->next;
+    b->next = NULL;
+    *list = b;
+}
+
+/* The batch new writes go to; a full one waits in c->full for a slot. */
 static struct batch *open_batch (struct commit *c)
 {
+    if (c->open && json_array_size (c->open->ops) >= COMMIT_MAX_OPS) {
+        append (&c->full, c->open);
+        c->open = NULL;
+    }
     if (!c->open)
         c->open = batch_create ();
     return c->open;
@@ -102,18 +117,15 @@ static void commit_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
 static void send_batch (struct commit *c, struct batch *b)
 {
     json_t *o = json_pack ("{s:O}", "ops", b->ops);
-    struct batch **tail = &c->inflight;
 
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = b;
-    c->ninflight++;
     if (!o || !fx_rpc_start (c->jd->peer, "kvs.commit", 0, 0, o, 0, commit_cb, c)) {
-        *tail = NULL;
-        c->ninflight--;
+        json_decref (o);
         batch_finish (c->jd, b, -1, "cannot send to kvs");
+        return;
     }
     json_decref (o);
+    append (&c->inflight, b);
+    c->ninflight++;
 }
 
 static void flush_cb (struct ev_loop *loop, ev_prepare *w, int revents)
@@ -123,10 +135,15 @@ static void flush_cb (struct ev_loop *loop, ev_prepare *w, int revents)
 
     (void) revents;
     ev_prepare_stop (loop, w);
+    while (c->full && c->ninflight < COMMIT_INFLIGHT) {
+        struct batch *f = c->full;
+        c->full = f->next;
+        send_batch (c, f);
+    }
     if (!b)
         return;
     if (json_array_size (b->ops) == 0) {
-        struct batch *last = c->inflight;
+        struct batch *last = c->full ? c->full : c->inflight;
         while (last && last->next)
             last = last->next;
         c->open = NULL;
@@ -140,7 +157,7 @@ static void flush_cb (struct ev_loop *loop, ev_prepare *w, int revents)
         batch_destroy (b);
         return;
     }
-    if (c->ninflight >= COMMIT_INFLIGHT)
+    if (c->ninflight >= COMMIT_INFLIGHT || c->full)
         return; /* commit_cb starts us again */
     c->open = NULL;
     send_batch (c, b);
@@ -234,6 +251,11 @@ void commit_destroy (struct commit *c)
     while (c->inflight) {
         struct batch *b = c->inflight;
         c->inflight = b->next;
+        batch_destroy (b);
+    }
+    while (c->full) {
+        struct batch *b = c->full;
+        c->full = b->next;
         batch_destroy (b);
     }
     batch_destroy (c->open);

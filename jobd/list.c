@@ -338,9 +338,11 @@ static void eventlog_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
     const char *name = "eventlog";
     struct listreq *lr;
     struct job *job;
+    json_int_t id;
     int follow = 0;
 
-    if (!payload || json_unpack (payload, "{s?s s?b}", "name", &name, "follow", &follow) < 0
+    if (!payload
+        || json_unpack (payload, "{s:I s?s s?b !}", "id", &id, "name", &name, "follow", &follow) < 0
         || (strcmp (name, "eventlog") && strcmp (name, "guest.output"))) {
         fx_respond_error (p, msg, EPROTO,
                           "malformed eventlog request (name: eventlog or "

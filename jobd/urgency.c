@@ -33,18 +33,19 @@ static void urgency_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
 {
     struct jobd *jd = arg;
     json_t *payload = fx_msg_json (msg, NULL);
-    char id[FX_FLUID_STRLEN];
+    char idbuf[FX_FLUID_STRLEN];
     struct job *job;
+    json_int_t id;
     int urgency, old;
     json_t *o;
 
-    if (!payload || json_unpack (payload, "{s:i}", "urgency", &urgency) < 0) {
+    if (!payload || json_unpack (payload, "{s:I s:i !}", "id", &id, "urgency", &urgency) < 0) {
         fx_respond_error (p, msg, EPROTO, "malformed urgency request");
         return;
     }
     if (!(job = jobd_request_job (jd, msg, payload)))
         return;
-    jobd_f58 (job->id, id, sizeof (id));
+    jobd_f58 (job->id, idbuf, sizeof (idbuf));
     if (urgency < 0 || urgency > URGENCY_EXPEDITE) {
         fx_respond_error (p, msg, EINVAL, "urgency %d is not in 0..31", urgency);
         return;
@@ -54,7 +55,7 @@ static void urgency_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         return;
     }
     if (!(job->state & JOB_PENDING)) {
-        fx_respond_error (p, msg, EINVAL, "%s: job is no longer pending", id);
+        fx_respond_error (p, msg, EINVAL, "%s: job is no longer pending", idbuf);
         return;
     }
     old = job->urgency;
@@ -73,13 +74,14 @@ static void raise_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
     struct jobd *jd = arg;
     json_t *payload = fx_msg_json (msg, NULL);
     const char *type, *note = "";
-    char id[FX_FLUID_STRLEN];
+    char idbuf[FX_FLUID_STRLEN];
+    json_int_t id;
     int severity = 0;
     struct job *job;
 
     if (!payload
-        || json_unpack (payload, "{s:s s?i s?s}", "type", &type, "severity", &severity, "note",
-                        &note)
+        || json_unpack (payload, "{s:I s:s s?i s?s !}", "id", &id, "type", &type, "severity",
+                        &severity, "note", &note)
                < 0
         || severity < 0 || severity > 7 || !*type || strlen (type) > 64) {
         fx_respond_error (p, msg, EPROTO, "malformed raise request");
@@ -89,7 +91,7 @@ static void raise_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         return;
     if (job->state == JOB_INACTIVE) {
         fx_respond_error (p, msg, EINVAL, "%s: job is inactive",
-                          jobd_f58 (job->id, id, sizeof (id)));
+                          jobd_f58 (job->id, idbuf, sizeof (idbuf)));
         return;
     }
     job_raise (jd, job, type, severity, msg->userid, "%s", note);
@@ -100,12 +102,13 @@ static void kill_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
 {
     struct jobd *jd = arg;
     json_t *payload = fx_msg_json (msg, NULL);
-    char id[FX_FLUID_STRLEN];
+    char idbuf[FX_FLUID_STRLEN];
+    json_int_t id;
     int signum = SIGTERM;
     struct job *job;
 
-    if (!payload || json_unpack (payload, "{s?i}", "signal", &signum) < 0 || signum <= 0
-        || signum >= NSIG) {
+    if (!payload || json_unpack (payload, "{s:I s?i !}", "id", &id, "signal", &signum) < 0
+        || signum <= 0 || signum >= NSIG) {
         fx_respond_error (p, msg, EPROTO, "malformed kill request");
         return;
     }
@@ -113,7 +116,7 @@ static void kill_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         return;
     if (!job->exec) {
         fx_respond_error (p, msg, EINVAL, "%s: job is not running",
-                          jobd_f58 (job->id, id, sizeof (id)));
+                          jobd_f58 (job->id, idbuf, sizeof (idbuf)));
         return;
     }
     exec_kill (jd, job, signum);

@@ -54,6 +54,14 @@ test_expect_success 'a request larger than the instance is refused at submission
     grep -i "unsatisfiable" err &&
     test $(wc -l <err) -eq 1
 '
+test_expect_success 'malformed requests to jobd get one line each and jobd keeps serving' '
+    RPC=$SRCDIR/test/helpers/rpc &&
+    ! "$RPC" job-manager.urgency "{\"id\":1,\"urgency\":1,\"bogus\":1}" >err 2>&1 && grep -q malformed err &&
+    ! "$RPC" job-ingest.submit "{\"J\":\"a.b.c\"}" >err 2>&1 && test $(wc -l <err) -eq 1 &&
+    ! "$RPC" job-list.eventlog "{}" >err 2>&1 && grep -q malformed err &&
+    ! "$RPC" job-manager.raise "{\"id\":\"x\"}" >err 2>&1 &&
+    flux queue status >/dev/null
+'
 test_expect_success 'a bad option is refused with one line' '
     ! flux submit -x -n2 true 2>err && test $(wc -l <err) -eq 1
 '
