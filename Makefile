@@ -181,7 +181,7 @@ format:
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 	    --suppress=missingIncludeSystem --include=test/cppcheck-macros.h -I. \
-	    services overlayd kvsd resourced cli test/helpers
+	    services $(DAEMON_DIRS) cli test/helpers
 
 clean:
 	rm -f $(PROGRAMS) $(UNIT_TESTS) $(HELPERS) $(BENCHES) $(FUZZERS) $(LIBFX) .build-flags

@@ -40,7 +40,7 @@ static void submit_destroy (struct submit *s)
 static void submit_fail (struct submit *s, int errnum, const char *prefix, const char *text)
 {
     fx_respond_error (s->jd->peer, s->req, errnum, "%s%s", prefix, text);
-    fx_metric_addl (s->jd->m_submits, 1, "refused", NULL);
+    fx_metric_inc (s->jd->m_submits, "refused");
     submit_destroy (s);
 }
 
@@ -58,7 +58,7 @@ static void committed_cb (struct jobd *jd, int rc, const char *errstr, void *arg
     json_t *o = json_pack ("{s:I}", "id", (json_int_t) s->id);
     fx_respond (jd->peer, s->req, o);
     json_decref (o);
-    fx_metric_addl (jd->m_submits, 1, "accepted", NULL);
+    fx_metric_inc (jd->m_submits, "accepted");
     submit_destroy (s);
 }
 

@@ -411,7 +411,7 @@ int job_post (struct jobd *jd, struct job *job, const char *name, json_t *contex
     }
     commit_append (jd, job->id, name, now, context);
     json_decref (context);
-    fx_metric_addl (jd->m_events, 1, name, NULL);
+    fx_metric_inc (jd->m_events, name);
     job_advance (jd, job, old);
     return 0;
 }

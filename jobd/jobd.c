@@ -165,9 +165,9 @@ static int metrics_start (struct jobd *jd, struct fx_error *err)
                  fx_metrics_register (jd->metrics, FX_METRIC_COUNTER, "flux_job_events_total",
                                       "Job events posted", event_label)))
         return errprintf (err, "cannot register metrics: %s", strerror (errno));
-    fx_metric_set_callbackl (jd->m_jobs, m_pending, jd, "pending", NULL);
-    fx_metric_set_callbackl (jd->m_jobs, m_running, jd, "running", NULL);
-    fx_metric_set_callbackl (jd->m_jobs, m_inactive, jd, "inactive", NULL);
+    fx_metric_set_callbackl (jd->m_jobs, m_pending, jd, "pending", (const char *) NULL);
+    fx_metric_set_callbackl (jd->m_jobs, m_running, jd, "running", (const char *) NULL);
+    fx_metric_set_callbackl (jd->m_jobs, m_inactive, jd, "inactive", (const char *) NULL);
     if (port && json_integer_value (port) < 0)
         return 0;
     if (!(jd->httpd = fx_httpd_create (jd->loop, bind ? json_string_value (bind) : NULL,
