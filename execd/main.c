@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "execd/execd.h"
+#include "services/daemon.h"
 #include "services/notify.h"
 
 static const char usage[] = "Usage: flux-execd [OPTIONS]\n"
@@ -68,24 +69,6 @@ static void parse_args (int argc, char **argv, struct execd_args *a)
     }
 }
 
-/* The router went away: exit 75 so that systemd (or flux start) starts a fresh daemon.  The
- * tasks die with it (PR_SET_PDEATHSIG). */
-static void lost_cb (struct fx_peer *p, const char *why, void *arg)
-{
-    int *rc = arg;
-
-    fprintf (stderr, "flux-execd: lost the router: %s\n", why);
-    *rc = 75;
-    ev_break (fx_peer_loop (p), EVBREAK_ALL);
-}
-
-/* SIGTERM or SIGINT before the loop runs: no job yet, leave at once. */
-static void startup_signal (int signum)
-{
-    (void) signum;
-    _exit (0);
-}
-
 static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void) loop;
@@ -103,19 +86,13 @@ int main (int argc, char **argv)
     int rc = 0;
 
     parse_args (argc, argv, &args);
-    signal (SIGPIPE, SIG_IGN);
-    signal (SIGTERM, startup_signal);
-    signal (SIGINT, startup_signal);
+    fx_daemon_startup_signals ();
     if (!(ed = execd_create (loop, &args, &err))) {
         fprintf (stderr, "flux-execd: %s\n", err.text);
-        return args.no_router ? 75 : 1;
+        return args.no_router ? FX_DAEMON_EXIT_LOST : 1;
     }
-    ev_signal_init (&sigterm_w, signal_cb, SIGTERM);
-    ev_signal_init (&sigint_w, signal_cb, SIGINT);
-    sigterm_w.data = sigint_w.data = ed;
-    ev_signal_start (loop, &sigterm_w);
-    ev_signal_start (loop, &sigint_w);
-    fx_peer_set_lost (ed->peer, lost_cb, &rc);
+    fx_daemon_stop_signals (loop, &sigterm_w, &sigint_w, signal_cb, ed);
+    fx_peer_set_lost (ed->peer, fx_daemon_lost_cb, &rc);
     fx_notify_ready ();
     ev_run (loop, 0);
     fx_notify_stopping ();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "jobd/jobd.h"
+#include "services/daemon.h"
 #include "services/notify.h"
 
 static const char usage[] =
@@ -79,21 +80,6 @@ static void parse_args (int argc, char **argv, struct jobd_args *a)
     }
 }
 
-static void lost_cb (struct fx_peer *p, const char *why, void *arg)
-{
-    int *rc = arg;
-
-    fprintf (stderr, "flux-jobd: lost the router: %s\n", why);
-    *rc = 75;
-    ev_break (fx_peer_loop (p), EVBREAK_ALL);
-}
-
-static void startup_signal (int signum)
-{
-    (void) signum;
-    _exit (0);
-}
-
 /* SIGTERM, SIGINT: end the running jobs (jobd_shutdown), then leave the loop; a second
  * signal leaves at once. */
 static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
@@ -119,19 +105,13 @@ int main (int argc, char **argv)
     int rc = 0;
 
     parse_args (argc, argv, &args);
-    signal (SIGPIPE, SIG_IGN);
-    signal (SIGTERM, startup_signal);
-    signal (SIGINT, startup_signal);
+    fx_daemon_startup_signals ();
     if (!(jd = jobd_create (loop, &args, &err))) {
         fprintf (stderr, "flux-jobd: %s\n", err.text);
-        return args.no_router ? 75 : 1;
+        return args.no_router ? FX_DAEMON_EXIT_LOST : 1;
     }
-    ev_signal_init (&sigterm_w, signal_cb, SIGTERM);
-    ev_signal_init (&sigint_w, signal_cb, SIGINT);
-    sigterm_w.data = sigint_w.data = jd;
-    ev_signal_start (loop, &sigterm_w);
-    ev_signal_start (loop, &sigint_w);
-    fx_peer_set_lost (jd->peer, lost_cb, &rc);
+    fx_daemon_stop_signals (loop, &sigterm_w, &sigint_w, signal_cb, jd);
+    fx_peer_set_lost (jd->peer, fx_daemon_lost_cb, &rc);
     fx_notify_ready ();
     ev_run (loop, 0);
     if (rc == 0)

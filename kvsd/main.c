@@ -13,6 +13,7 @@
 
 #include "kvsd/kvsd.h"
 #include "services/auth.h"
+#include "services/daemon.h"
 #include "services/notify.h"
 
 static const char usage[] =
@@ -81,21 +82,6 @@ static void parse_args (int argc, char **argv, struct kvsd_args *a)
     }
 }
 
-/* SIGTERM or SIGINT before the loop runs (a stop that comes while the daemon starts, as
- * when an instance stops right after restarting it): nothing to save yet, leave at once. */
-static void startup_signal (int signum)
-{
-    (void) signum;
-    _exit (0);
-}
-
-static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
-{
-    (void) revents;
-    (void) w;
-    ev_break (loop, EVBREAK_ALL);
-}
-
 int main (int argc, char **argv)
 {
     struct kvsd_args args = {0};
@@ -105,17 +91,12 @@ int main (int argc, char **argv)
     ev_signal sigterm_w, sigint_w;
 
     parse_args (argc, argv, &args);
-    signal (SIGPIPE, SIG_IGN);
-    signal (SIGTERM, startup_signal);
-    signal (SIGINT, startup_signal);
+    fx_daemon_startup_signals ();
     if (!(kd = kvsd_create (loop, &args, &err))) {
         fprintf (stderr, "flux-kvsd: %s\n", err.text);
         return 1;
     }
-    ev_signal_init (&sigterm_w, signal_cb, SIGTERM);
-    ev_signal_init (&sigint_w, signal_cb, SIGINT);
-    ev_signal_start (loop, &sigterm_w);
-    ev_signal_start (loop, &sigint_w);
+    fx_daemon_stop_signals (loop, &sigterm_w, &sigint_w, fx_daemon_break_cb, NULL);
     ev_run (loop, 0);
     fx_notify_stopping ();
     fx_log (kd->peer, LOG_INFO, "shutting down");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "resourced/resourced.h"
+#include "services/daemon.h"
 #include "services/notify.h"
 
 static const char usage[] =
@@ -85,33 +86,6 @@ static void parse_args (int argc, char **argv, struct resourced_args *a)
     }
 }
 
-/* The router went away (restarted, or this connection was dropped): exit 75, as overlayd
- * does when it loses its parent, so that systemd (or flux start) starts a fresh daemon
- * that says hello again. */
-static void lost_cb (struct fx_peer *p, const char *why, void *arg)
-{
-    int *rc = arg;
-
-    fprintf (stderr, "flux-resourced: lost the router: %s\n", why);
-    *rc = 75;
-    ev_break (fx_peer_loop (p), EVBREAK_ALL);
-}
-
-/* SIGTERM or SIGINT before the loop runs (a stop that comes while the daemon starts, as
- * when an instance stops right after restarting it): nothing to save yet, leave at once. */
-static void startup_signal (int signum)
-{
-    (void) signum;
-    _exit (0);
-}
-
-static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
-{
-    (void) revents;
-    (void) w;
-    ev_break (loop, EVBREAK_ALL);
-}
-
 int main (int argc, char **argv)
 {
     struct resourced_args args = {0};
@@ -122,18 +96,13 @@ int main (int argc, char **argv)
     int rc = 0;
 
     parse_args (argc, argv, &args);
-    signal (SIGPIPE, SIG_IGN);
-    signal (SIGTERM, startup_signal);
-    signal (SIGINT, startup_signal);
+    fx_daemon_startup_signals ();
     if (!(rd = resourced_create (loop, &args, &err))) {
         fprintf (stderr, "flux-resourced: %s\n", err.text);
-        return args.no_router ? 75 : 1;
+        return args.no_router ? FX_DAEMON_EXIT_LOST : 1;
     }
-    ev_signal_init (&sigterm_w, signal_cb, SIGTERM);
-    ev_signal_init (&sigint_w, signal_cb, SIGINT);
-    ev_signal_start (loop, &sigterm_w);
-    ev_signal_start (loop, &sigint_w);
-    fx_peer_set_lost (rd->peer, lost_cb, &rc);
+    fx_daemon_stop_signals (loop, &sigterm_w, &sigint_w, fx_daemon_break_cb, NULL);
+    fx_peer_set_lost (rd->peer, fx_daemon_lost_cb, &rc);
     ev_run (loop, 0); /* node.c says READY */
     fx_notify_stopping ();
     if (rc == 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "schedd/schedd.h"
+#include "services/daemon.h"
 #include "services/notify.h"
 
 static const char usage[] =
@@ -81,30 +82,6 @@ static void parse_args (int argc, char **argv, struct schedd_args *a)
     }
 }
 
-/* The router went away: exit 75 so that systemd (or flux start) starts a fresh daemon. */
-static void lost_cb (struct fx_peer *p, const char *why, void *arg)
-{
-    int *rc = arg;
-
-    fprintf (stderr, "flux-schedd: lost the router: %s\n", why);
-    *rc = 75;
-    ev_break (fx_peer_loop (p), EVBREAK_ALL);
-}
-
-/* SIGTERM or SIGINT before the loop runs: nothing to save, leave at once. */
-static void startup_signal (int signum)
-{
-    (void) signum;
-    _exit (0);
-}
-
-static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
-{
-    (void) revents;
-    (void) w;
-    ev_break (loop, EVBREAK_ALL);
-}
-
 int main (int argc, char **argv)
 {
     struct schedd_args args = {0};
@@ -115,18 +92,13 @@ int main (int argc, char **argv)
     int rc = 0;
 
     parse_args (argc, argv, &args);
-    signal (SIGPIPE, SIG_IGN);
-    signal (SIGTERM, startup_signal);
-    signal (SIGINT, startup_signal);
+    fx_daemon_startup_signals ();
     if (!(sd = schedd_create (loop, &args, &err))) {
         fprintf (stderr, "flux-schedd: %s\n", err.text);
         return args.exit_code;
     }
-    ev_signal_init (&sigterm_w, signal_cb, SIGTERM);
-    ev_signal_init (&sigint_w, signal_cb, SIGINT);
-    ev_signal_start (loop, &sigterm_w);
-    ev_signal_start (loop, &sigint_w);
-    fx_peer_set_lost (sd->peer, lost_cb, &rc);
+    fx_daemon_stop_signals (loop, &sigterm_w, &sigint_w, fx_daemon_break_cb, NULL);
+    fx_peer_set_lost (sd->peer, fx_daemon_lost_cb, &rc);
     fx_notify_ready ();
     ev_run (loop, 0);
     fx_notify_stopping ();
