@@ -28,6 +28,7 @@ static const struct fx_conf_schema access = {
     (const struct fx_conf_key[]){
         FX_CONF_KEY ("allow-guest-user", FX_CONF_BOOL),
         FX_CONF_KEY ("allow-root-owner", FX_CONF_BOOL),
+        FX_CONF_KEY ("guest-job-details", FX_CONF_BOOL),
         FX_CONF_KEY_END,
     },
 };
@@ -117,12 +118,25 @@ static const struct fx_conf_schema job_manager_plugin = {
     },
 };
 
+/* job-manager.prolog and job-manager.epilog, read by the perilog.so plugin. */
+static const struct fx_conf_schema job_manager_perilog = {
+    "job-manager.prolog",
+    (const struct fx_conf_key[]){
+        FX_CONF_KEY_REQUIRED ("command", FX_CONF_STRING_LIST),
+        FX_CONF_KEY ("timeout", FX_CONF_DURATION),
+        FX_CONF_KEY ("kill-timeout", FX_CONF_DURATION),
+        FX_CONF_KEY_END,
+    },
+};
+
 static const struct fx_conf_schema job_manager = {
     "job-manager",
     (const struct fx_conf_key[]){
         FX_CONF_KEY ("inactive-age-limit", FX_CONF_DURATION),
         COUNT ("inactive-num-limit"),
         FX_CONF_KEY_SUB ("plugins", FX_CONF_GROUP_LIST, &job_manager_plugin),
+        FX_CONF_KEY_SUB ("prolog", FX_CONF_GROUP, &job_manager_perilog),
+        FX_CONF_KEY_SUB ("epilog", FX_CONF_GROUP, &job_manager_perilog),
         FX_CONF_KEY_END,
     },
 };
@@ -165,6 +179,16 @@ static const struct fx_conf_schema exec = {
     },
 };
 
+/* System space, flux-execd on rank 0: the cron service. */
+
+static const struct fx_conf_schema cron = {
+    "cron",
+    (const struct fx_conf_key[]){
+        FX_CONF_KEY ("directory", FX_CONF_STRING),
+        FX_CONF_KEY_END,
+    },
+};
+
 const struct fx_conf_schema fx_conf_schema_system = {
     "system",
     (const struct fx_conf_key[]){
@@ -178,6 +202,7 @@ const struct fx_conf_schema fx_conf_schema_system = {
         FX_CONF_KEY_SUB ("sched", FX_CONF_GROUP, &sched),
         FX_CONF_KEY_SUB ("resource", FX_CONF_GROUP, &resource),
         FX_CONF_KEY_SUB ("exec", FX_CONF_GROUP, &exec),
+        FX_CONF_KEY_SUB ("cron", FX_CONF_GROUP, &cron),
         FX_CONF_KEY_END,
     },
 };
