@@ -6,6 +6,7 @@
  * job.c       execd.start / execd.kill / execd.cancel, one job's life on this rank, results
  *             kept for a jobd that reattaches
  * task.c      one task: spawn (vfork + exec), environment, affinity, exit
+ * imp.c       multi-user: J from the KVS, tasks run as `IMP exec SHELL ID`, the shell's stdin
  * stream.c    a task's stdout/stderr pipe: non-blocking reads, UTF-8 or base64 chunks
  * output.c    guest.output: every job's appends gathered into few kvs.commit requests
  * kill.c      signals, the term/kill escalation, expiration, draining an unkillable rank
@@ -26,6 +27,7 @@
 #include "services/peer.h"
 #include "services/rlist.h"
 #include "services/strmap.h"
+#include "services/taskexec.h"
 
 #define EXECD_CHUNK_MAX    65536              /* bytes of output in one data event */
 #define EXECD_COMMITS_MAX  1                  /* kvs.commit requests in flight */
@@ -34,7 +36,7 @@
 #define EXECD_RESULTS_MAX  65536              /* ended jobs remembered for a reattach */
 #define EXECD_STOP_GRACE   1.0 /* seconds between term and kill when the daemon stops */
 #define EXECD_STOP_MAX     3.0 /* ... and at most this long before it exits anyway */
-#define EXECD_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define EXECD_DEFAULT_PATH FX_TASKEXEC_DEFAULT_PATH
 
 enum { STREAM_STDOUT = 0, STREAM_STDERR = 1 };
 
@@ -61,6 +63,9 @@ struct task {
     int done;     /* exited and both streams at EOF */
     ev_child child_w;
     struct stream out[2];
+    ev_io in_w;   /* IMP jobs: writing {"J","task"} to the IMP's stdin */
+    char *in_buf; /* ... that text; NULL once written */
+    size_t in_len, in_off;
 };
 
 struct job {
@@ -80,6 +85,9 @@ struct job {
     char **envp;
     char *env_rank, *env_local; /* the per-task values inside envp */
     int outfd[2];               /* attributes.system.output files, or -1 */
+    int imp;                    /* another user's job: its tasks run through the IMP */
+    char *J;                    /* ... its signed request, once fetched */
+    struct fx_rpc *J_rpc;       /* ... the kvs.get fetching it */
 
     int started;   /* start answered (or would have been, when detached) */
     int live;      /* tasks not yet done */
@@ -204,6 +212,8 @@ void job_check_done (struct job *job);
 /* The requester of these streams has gone (router.disconnect): keep the jobs, detach. */
 void job_disconnect (struct fx_peer *p, struct fx_msg *ev, void *arg);
 void job_destroy_all (struct execd *ed);
+/* Start the job's tasks (or fail with an exception), answer `start`, arm its expiration. */
+void job_launch (struct job *job);
 
 /* task.c */
 /* Build the job's environment (envp) for its tasks.  -1 with a message. */
@@ -214,6 +224,19 @@ void task_env_free (struct job *job);
 int task_start (struct task *t, int *cwd_failed, struct fx_error *err);
 /* Stop watching a task's process and pipes (job teardown). */
 void task_release (struct task *t);
+
+/* imp.c */
+/* A job of another user: fetch J, then job_launch().  Without exec.imp, or on a failure,
+ * the job gets an exec exception. */
+void imp_job_start (struct job *job);
+/* A kill before J came: the job ends with sig as its status, no task started. */
+void imp_job_abort (struct job *job, int sig);
+/* The argv of task t: IMP exec SHELL ID (argv[0..3] point into the configuration). */
+int imp_task_argv (struct task *t, char *argv[5], struct fx_error *err);
+/* Write {"J","task"} to fd (the write end of the IMP's stdin, which it takes) without
+ * blocking; the rest is written as the pipe drains.  -1 with a message. */
+int imp_task_input (struct task *t, int fd, struct fx_error *err);
+void imp_task_release (struct task *t);
 
 /* stream.c */
 void stream_start (struct stream *s, struct task *t, int which, int fd);
