@@ -175,7 +175,9 @@ struct execd *execd_create (struct ev_loop *loop, struct execd_args *args, struc
     }
     if (fx_peer_subscribe (ed->peer, "router.disconnect", job_disconnect, ed, err) < 0
         || fx_peer_subscribe (ed->peer, "config.update", config_update_cb, ed, err) < 0
-        || fx_peer_service_add (ed->peer, "execd", job_handlers, ed, err) < 0)
+        || !(ed->handlers = fx_handler_table_join (
+                 (const struct fx_handler *const[]){job_handlers, run_handlers}, 2))
+        || fx_peer_service_add (ed->peer, "execd", ed->handlers, ed, err) < 0)
         goto error;
     return ed;
 error:
@@ -190,6 +192,7 @@ void execd_destroy (struct execd *ed)
     ev_timer_stop (ed->loop, &ed->stop_timer);
     output_destroy (ed); /* no commit callback may see a freed job */
     job_destroy_all (ed);
+    run_destroy_all (ed);
     fx_httpd_destroy (ed->httpd);
     fx_metrics_destroy (ed->metrics);
     fx_peer_destroy (ed->peer);
@@ -200,6 +203,7 @@ void execd_destroy (struct execd *ed)
     if (ed->devnull >= 0)
         close (ed->devnull);
     json_decref (ed->config);
+    free (ed->handlers);
     free (ed);
 }
 

@@ -10,6 +10,9 @@
  * stream.c    a task's stdout/stderr pipe: non-blocking reads, UTF-8 or base64 chunks
  * output.c    guest.output: every job's appends gathered into few kvs.commit requests
  * kill.c      signals, the term/kill escalation, expiration, draining an unkillable rank
+ * run.c       execd.run and the command runner (cron, prolog/epilog): one command, its
+ *             output's tail, its status
+ * cron.c      the cron service (rank 0): entries, schedules, runs, crontab files
  */
 #ifndef EXECD_H
 #define EXECD_H
@@ -42,6 +45,8 @@ enum { STREAM_STDOUT = 0, STREAM_STDERR = 1 };
 
 struct execd;
 struct job;
+struct run;
+struct cron;
 
 /* One of a task's two output streams. */
 struct stream {
@@ -183,6 +188,9 @@ struct execd {
     struct fx_httpd *httpd;
     struct fx_metric *m_running, *m_tasks, *m_bytes;
     int no_router;
+
+    struct run *runs;  /* commands of run.c */
+    struct cron *cron; /* the cron service (rank 0), or NULL */
 };
 
 struct execd_args {
@@ -265,5 +273,37 @@ void kill_escalate (struct job *job, int sig);
 /* Arm the expiration timer from R. */
 void kill_expiration_start (struct job *job);
 void kill_stop (struct job *job);
+
+/* run.c: one command as the owner (contract C3, doc/exec.md "execd.run"). */
+#define RUN_OUTPUT_MAX   4096 /* bytes of output kept: the last ones */
+#define RUN_KILL_TIMEOUT 10.0 /* seconds from SIGTERM to SIGKILL by default */
+#define RUN_DEFAULT_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+
+struct run_opts {
+    char *const *argv;   /* argv[0] searched in PATH; borrowed, used only by run_start */
+    const json_t *env;   /* {NAME: VALUE}: the whole environment but FLUX_URI (may be NULL) */
+    double timeout;      /* seconds, 0 = none: then SIGTERM to the process group */
+    double kill_timeout; /* seconds from SIGTERM to SIGKILL (<= 0: RUN_KILL_TIMEOUT) */
+};
+/* The command has exited and its output is read to EOF: status is the raw wait status,
+ * output (valid UTF-8, the last RUN_OUTPUT_MAX bytes) is valid during the call only.  The
+ * run is freed when the callback returns. */
+typedef void (*run_done_f) (struct run *r, int status, int timedout, const char *output, void *arg);
+extern const struct fx_handler run_handlers[];
+/* Start a command (vfork + exec, new process group, stdin /dev/null, cwd /).  A command that
+ * cannot be executed ends with status 127<<8 (126<<8) and its reason as output.  NULL with
+ * errno and a message when no process could be started. */
+struct run *run_start (struct execd *ed, const struct run_opts *o, run_done_f cb, void *arg,
+                       struct fx_error *err);
+/* SIGTERM to the group now, SIGKILL kill-timeout later (the callback still comes). */
+void run_kill (struct run *r);
+/* No callback any more: the command runs to its end and is then forgotten. */
+void run_detach (struct run *r);
+pid_t run_pid (const struct run *r);
+/* SIGKILL every command still running and free them all, without callbacks (exit). */
+void run_destroy_all (struct execd *ed);
+/* len bytes as a string with every byte that is not part of valid UTF-8 (and NUL) replaced
+ * by '?'.  Caller frees; NULL with ENOMEM. */
+char *run_output_text (const char *buf, size_t len);
 
 #endif
