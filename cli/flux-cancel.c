@@ -177,6 +177,9 @@ int main (int argc, char **argv)
     parse_opts (&o, argc, argv);
     if (!(p = fx_peer_create (EV_DEFAULT, NULL, "flux-cancel", &err)))
         die ("%s", err.text);
+    /* -1 is every user.  A guest could only be refused job by job: say it once. */
+    if (o.userid != (long) getuid () && !(fx_peer_rolemask (p) & FX_ROLE_OWNER))
+        die ("only the instance owner may cancel other users' jobs");
     ids = select_jobs (p, &o, argc, argv, &n);
     if (o.dryrun) {
         if (!o.quiet)

@@ -80,8 +80,8 @@ struct job *jobd_request_job (struct jobd *jd, const struct fx_msg *req, json_t 
         return NULL;
     }
     if (!(req->rolemask & FX_ROLE_OWNER) && req->userid != job->userid) {
-        fx_respond_error (jd->peer, req, EPERM, "%s: Operation not permitted",
-                          jobd_f58 (job->id, buf, sizeof (buf)));
+        fx_respond_denied (jd->peer, req, "%s: Operation not permitted",
+                           jobd_f58 (job->id, buf, sizeof (buf)));
         return NULL;
     }
     return job;
@@ -210,6 +210,20 @@ static int fluid_start (struct jobd *jd, struct fx_error *err)
     return 0;
 }
 
+/* config.update {"config"}: keep the new configuration (the router has validated it).  What
+ * jobd reads per request (access.guest-job-details) follows at once. */
+static void config_update_cb (struct fx_peer *p, struct fx_msg *ev, void *arg)
+{
+    struct jobd *jd = arg;
+    json_t *in, *config;
+
+    (void) p;
+    if (!(in = fx_msg_json (ev, NULL)) || !json_is_object (config = json_object_get (in, "config")))
+        return;
+    json_decref (jd->config);
+    jd->config = json_incref (config);
+}
+
 struct jobd *jobd_create (struct ev_loop *loop, struct jobd_args *args, struct fx_error *err)
 {
     struct jobd *jd = calloc (1, sizeof (*jd));
@@ -238,6 +252,7 @@ struct jobd *jobd_create (struct ev_loop *loop, struct jobd_args *args, struct f
     }
     if (metrics_start (jd, err) < 0 || plugins_load (jd, err) < 0 || queue_load (jd, err) < 0
         || fx_peer_subscribe (jd->peer, "kvs.job-purged", purged_cb, jd, err) < 0
+        || fx_peer_subscribe (jd->peer, "config.update", config_update_cb, jd, err) < 0
         || restart_load (jd, err) < 0 || fluid_start (jd, err) < 0)
         goto error;
     if (!(jd->handlers = fx_handler_table_join (

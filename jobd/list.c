@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "jobd/jobd.h"
+#include "services/conf.h"
 
 #define LIST_MAX 20000 /* jobs in one job-list.list answer (about 8 MB) */
 
@@ -71,6 +72,26 @@ json_t *list_job_json (const struct job *job)
     return o;
 }
 
+/* A guest sees other users' jobs without their names and exception notes (which can quote the
+ * command), unless access.guest-job-details is true. */
+static int hide_details (const struct jobd *jd, const struct fx_msg *msg, const struct job *job)
+{
+    return !(msg->rolemask & FX_ROLE_OWNER) && job->userid != msg->userid
+           && !json_is_true (fx_conf_get (jd->config, "access.guest-job-details"));
+}
+
+static json_t *list_job_json_hidden (const struct job *job)
+{
+    json_t *o = list_job_json (job), *exc;
+
+    if (o) {
+        json_object_set_new (o, "name", json_string ("(hidden)"));
+        if ((exc = json_object_get (o, "exception")))
+            json_object_del (exc, "note");
+    }
+    return o;
+}
+
 static void list_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
 {
     struct jobd *jd = arg;
@@ -99,7 +120,8 @@ static void list_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
             match = match || (job->result & results);
         if (!match || (userid >= 0 && job->userid != (uint32_t) userid))
             continue;
-        json_array_append_new (jobs, list_job_json (job));
+        json_array_append_new (jobs, hide_details (jd, msg, job) ? list_job_json_hidden (job)
+                                                                 : list_job_json (job));
     }
     o = json_pack ("{s:o}", "jobs", jobs);
     if (fx_respond (p, msg, o) < 0)

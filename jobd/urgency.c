@@ -51,7 +51,7 @@ static void urgency_cb (struct fx_peer *p, struct fx_msg *msg, void *arg)
         return;
     }
     if (urgency > URGENCY_DEFAULT && !(msg->rolemask & FX_ROLE_OWNER)) {
-        fx_respond_error (p, msg, EPERM, "only the instance owner may set urgency above 16");
+        fx_respond_denied (p, msg, "only the instance owner may set urgency above 16");
         return;
     }
     if (!(job->state & JOB_PENDING)) {

@@ -118,7 +118,7 @@ struct ns *ns_access (struct kvsd *kd, const struct fx_msg *req, const char *nam
     ns = ns_lookup (kd, name);
     if (!(req->rolemask & FX_ROLE_OWNER)
         && (!ns || ns->owner != req->userid || strcmp (name, "primary") == 0)) {
-        kvsd_respond_error (kd, req, EPERM, "%s: Operation not permitted", name);
+        fx_respond_denied (kd->peer, req, "%s: Operation not permitted", name);
         return NULL;
     }
     if (!ns) {

@@ -196,25 +196,43 @@ static void publish_cb (struct overlayd *od, struct fx_msg *msg, json_t *in)
 }
 
 /* config.get: the merged configuration, or one key of it. */
+/* What a guest may read of the configuration: all of it but the database connection string,
+ * which may hold a password. */
+static json_t *config_for_guest (const json_t *config)
+{
+    json_t *copy = json_deep_copy (config), *kvs;
+
+    if (copy && (kvs = json_object_get (copy, "kvs")) && json_object_get (kvs, "dsn"))
+        json_object_set_new (kvs, "dsn", json_string ("(hidden)"));
+    return copy;
+}
+
 static void config_get_cb (struct overlayd *od, struct fx_msg *msg, json_t *in)
 {
     const char *key = NULL;
-    json_t *value, *out;
+    json_t *config, *value, *out;
     char why[300];
 
     if (json_unpack (in, "{s?s !}", "key", &key) < 0) {
         respond_error (od, msg, EPROTO, "config.get: expected {\"key\"?: string}");
         return;
     }
-    value = key ? fx_conf_get (od->config, key) : od->config;
+    if (msg->rolemask & FX_ROLE_OWNER)
+        config = json_incref (od->config);
+    else if (!(config = config_for_guest (od->config))) {
+        respond_error (od, msg, ENOMEM, "out of memory");
+        return;
+    }
+    value = key ? fx_conf_get (config, key) : config;
     if (!value) {
         snprintf (why, sizeof (why), "%s is not set", key);
         respond_error (od, msg, ENOENT, why);
-        return;
+    } else {
+        out = json_pack ("{s:O}", "value", value);
+        respond (od, msg, out);
+        json_decref (out);
     }
-    out = json_pack ("{s:O}", "value", value);
-    respond (od, msg, out);
-    json_decref (out);
+    json_decref (config);
 }
 
 /* config.reload: read the files again; a bad new configuration leaves the old one active. */
@@ -366,6 +384,8 @@ void services_dispatch (struct overlayd *od, struct fx_msg *msg)
             continue;
         if (!(msg->rolemask & b->roles)) {
             snprintf (why, sizeof (why), "%s requires the instance owner", msg->topic);
+            overlayd_log (od, LOG_NOTICE, "denied %s to uid %u: %s", msg->topic,
+                          (unsigned int) msg->userid, why);
             respond_error (od, msg, EPERM, why);
             return;
         }

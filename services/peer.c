@@ -247,8 +247,8 @@ static void handle_request (struct fx_peer *p, struct fx_msg *msg)
         if (strcmp (h->topic, msg->topic) != 0)
             continue;
         if (!(msg->rolemask & h->roles)) {
-            fx_respond_error (p, msg, EPERM, "%s requires %s", msg->topic,
-                              h->roles & FX_ROLE_USER ? "a known user" : "the instance owner");
+            fx_respond_denied (p, msg, "%s requires %s", msg->topic,
+                               h->roles & FX_ROLE_USER ? "a known user" : "the instance owner");
             return;
         }
         h->cb (p, msg, s->arg);
@@ -404,6 +404,19 @@ int fx_respond_error (struct fx_peer *p, const struct fx_msg *req, int errnum, c
     rc = fx_peer_send (p, rsp);
     fx_msg_destroy (rsp);
     return rc;
+}
+
+int fx_respond_denied (struct fx_peer *p, const struct fx_msg *req, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+
+    va_start (ap, fmt);
+    vsnprintf (why, sizeof (why), fmt, ap);
+    va_end (ap);
+    fx_log (p, LOG_NOTICE, "denied %s to uid %u: %s", req->topic, (unsigned int) req->userid,
+            why);
+    return fx_respond_error (p, req, EPERM, "%s", why);
 }
 
 int fx_peer_subscribe (struct fx_peer *p, const char *prefix, fx_msg_f cb, void *arg,

@@ -104,6 +104,11 @@ int fx_respond (struct fx_peer *p, const struct fx_msg *req, const json_t *paylo
 int fx_respond_error (struct fx_peer *p, const struct fx_msg *req, int errnum, const char *fmt,
                       ...) __attribute__ ((format (printf, 4, 5)));
 
+/* Refuse req with EPERM and the formatted reason, and log the refusal with the requester's
+ * uid ("denied TOPIC to uid N: reason", LOG_NOTICE). */
+int fx_respond_denied (struct fx_peer *p, const struct fx_msg *req, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 /* Subscribe to events whose topic starts with prefix.  Blocking (start-up, commands). */
 int fx_peer_subscribe (struct fx_peer *p, const char *prefix, fx_msg_f cb, void *arg,
                        struct fx_error *err);
