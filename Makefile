@@ -56,7 +56,10 @@ HELPERS    := $(HELPER_SRC:.c=) $(patsubst %.c,%.so,$(wildcard test/plugins/*.c)
 BENCH_SRC  := $(wildcard test/bench/bench_*.c)
 BENCHES    := $(BENCH_SRC:.c=)
 
-PROGRAMS := $(DAEMONS) $(CLI_CMDS)
+# The job shell: run by the IMP as the job's user (not a daemon: no service, no loop).
+JOB_SHELL := shell/flux-shell
+
+PROGRAMS := $(DAEMONS) $(CLI_CMDS) $(JOB_SHELL)
 
 .SECONDARY:
 .PHONY: all check run sanitize fuzz install clean deps unit integration bench format cppcheck FORCE
@@ -84,6 +87,9 @@ $(1)/flux-$(1): $(patsubst %.c,%.o,$(wildcard $(1)/*.c)) $(LIBFX)
 	$$(QLD)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach d,$(DAEMON_DIRS),$(eval $(call daemon_rule,$(d))))
+
+$(JOB_SHELL): $(patsubst %.c,%.o,$(wildcard shell/*.c)) $(LIBFX)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 cli/flux: cli/flux.o $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -173,7 +179,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/flux/cmd
 	install -m 0755 cli/flux $(DESTDIR)$(BINDIR)/flux
 	install -m 0755 $(filter-out cli/flux,$(CLI_CMDS)) $(DESTDIR)$(LIBEXECDIR)/flux/cmd/
-	install -m 0755 $(DAEMONS) $(DESTDIR)$(LIBEXECDIR)/flux/
+	install -m 0755 $(DAEMONS) $(JOB_SHELL) $(DESTDIR)$(LIBEXECDIR)/flux/
 
 format:
 	clang-format -i $(wildcard services/*.[ch] */*.[ch] test/*/*.c)
@@ -181,7 +187,7 @@ format:
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 	    --suppress=missingIncludeSystem --include=test/cppcheck-macros.h -I. \
-	    services $(DAEMON_DIRS) cli test/helpers
+	    services $(DAEMON_DIRS) shell cli test/helpers
 
 clean:
 	rm -f $(PROGRAMS) $(UNIT_TESTS) $(HELPERS) $(BENCHES) $(FUZZERS) $(LIBFX) .build-flags

@@ -232,6 +232,8 @@ void task_env_free (struct job *job);
 int task_start (struct task *t, int *cwd_failed, struct fx_error *err);
 /* Stop watching a task's process and pipes (job teardown). */
 void task_release (struct task *t);
+/* The cores task t is bound to (a new set), or NULL with ENOMEM. */
+struct fx_idset *task_cores (const struct task *t);
 
 /* imp.c */
 /* A job of another user: fetch J, then job_launch().  Without exec.imp, or on a failure,
@@ -241,9 +243,12 @@ void imp_job_start (struct job *job);
 void imp_job_abort (struct job *job, int sig);
 /* The argv of task t: IMP exec SHELL ID (argv[0..3] point into the configuration). */
 int imp_task_argv (struct task *t, char *argv[5], struct fx_error *err);
-/* Write {"J","task"} to fd (the write end of the IMP's stdin, which it takes) without
- * blocking; the rest is written as the pipe drains.  -1 with a message. */
-int imp_task_input (struct task *t, int fd, struct fx_error *err);
+/* Prepare the IMP's stdin for task t: {"J","task"} (see doc/exec.md).  -1 with a message. */
+int imp_task_input (struct task *t, struct fx_error *err);
+/* Write it to fd (the non-blocking write end of the IMP's stdin, which this takes), the
+ * rest as the pipe drains; fd is closed at the end or when the IMP has gone. */
+void imp_task_write (struct task *t, int fd);
+/* Stop writing, free what is left (no-op for other tasks). */
 void imp_task_release (struct task *t);
 
 /* stream.c */

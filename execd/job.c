@@ -85,6 +85,8 @@ static void job_destroy (struct job *job)
     if (fx_strmap_get (ed->jobs, job->idkey) == job)
         fx_strmap_remove (ed->jobs, job->idkey);
     kill_stop (job);
+    fx_rpc_cancel (job->J_rpc);
+    free (job->J);
     ev_timer_stop (ed->loop, &job->test_timer);
     for (int i = 0; job->tasks && i < job->ntasks; i++)
         task_release (&job->tasks[i]);
@@ -112,7 +114,7 @@ void job_check_done (struct job *job)
 {
     struct execd *ed = job->ed;
 
-    if (job->ended || job->live > 0 || job->unacked_ops > 0)
+    if (job->ended || job->live > 0 || job->unacked_ops > 0 || job->J_rpc)
         return;
     job->ended = 1;
     if (job->started) {
@@ -277,8 +279,9 @@ static void job_spawn (struct job *job)
     struct fx_error err = {""};
     int cwd_failed = 0;
 
+    /* An IMP job's shell opens the output files as the job's user. */
     if (!(job->tasks = calloc ((size_t) job->ntasks + 1, sizeof (*job->tasks)))
-        || task_env_create (job, &err) < 0 || output_files (job, &err) < 0) {
+        || task_env_create (job, &err) < 0 || (!job->imp && output_files (job, &err) < 0)) {
         job_exception (job, 0, "exec", "%s", err.text[0] ? err.text : "out of memory");
         return;
     }
@@ -300,6 +303,18 @@ static void job_spawn (struct job *job)
     job->started = 1;
 }
 
+void job_launch (struct job *job)
+{
+    if (!job->test_mode)
+        job_spawn (job);
+    if (job->started) {
+        job_respond (job, json_pack ("{s:s}", "type", "start"));
+        kill_expiration_start (job);
+    }
+    job_check_done (job);
+}
+
+/* A job of execd's user is launched at once, another user's once its J is read (imp.c). */
 static void job_run (struct job *job)
 {
     struct execd *ed = job->ed;
@@ -313,16 +328,14 @@ static void job_run (struct job *job)
         ev_timer_start (ed->loop, &job->test_timer);
         job->live = 1;
         job->started = 1;
-    } else if (job->userid != getuid ())
-        job_exception (job, 0, "exec", "jobs of user %u need the IMP (not in this version)",
-                       (unsigned int) job->userid);
-    else
-        job_spawn (job);
-    if (job->started) {
-        job_respond (job, json_pack ("{s:s}", "type", "start"));
-        kill_expiration_start (job);
+    } else if (job->userid != getuid ()) {
+        imp_job_start (job);
+        if (job->J_rpc)
+            return;
+        job_check_done (job); /* it failed: an exception said why */
+        return;
     }
-    job_check_done (job);
+    job_launch (job);
 }
 
 /* A reattaching jobd: the job runs (start), has ended (finish), or is unknown (lost). */

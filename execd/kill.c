@@ -61,6 +61,14 @@ void kill_send (struct job *job, int sig)
         }
         return;
     }
+    if (job->J_rpc) {
+        imp_job_abort (job, sig); /* may free the job */
+        return;
+    }
+    /* The IMP turns SIGUSR1 into SIGKILL of the job's processes: SIGKILL would kill only
+     * the IMP, and leave them. */
+    if (job->imp && sig == SIGKILL)
+        sig = SIGUSR1;
     for (int i = 0; job->tasks && i < job->ntasks; i++) {
         struct task *t = &job->tasks[i];
         if (t->pid > 0 && !t->done && kill (-t->pid, sig) < 0 && errno == ESRCH && !t->exited)
@@ -121,7 +129,7 @@ void kill_escalate (struct job *job, int sig)
 {
     double timeout = job->ed->conf.kill_timeout;
 
-    if (job->test_mode || job->ended) {
+    if (job->test_mode || job->ended || job->J_rpc) {
         kill_send (job, sig); /* may free the job */
         return;
     }

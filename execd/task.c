@@ -22,9 +22,11 @@
 
 #include "execd/execd.h"
 
+extern char **environ;
+
 /* What the child needs, prepared by the parent; the child writes back only `failed`. */
 struct spawn {
-    char *const *argv;
+    char **argv;
     char *const *envp;
     const char *path; /* PATH to search */
     const char *cwd;  /* NULL: execd's own */
@@ -36,20 +38,7 @@ struct spawn {
     volatile int failed; /* errno of chdir, written by the child */
 };
 
-static const char *const flux_vars[] = {
-    "FLUX_JOB_ID",    "FLUX_JOB_SIZE",      "FLUX_JOB_NNODES", "FLUX_JOB_NODELIST",
-    "FLUX_TASK_RANK", "FLUX_TASK_LOCAL_ID", "FLUX_URI",        "CUDA_VISIBLE_DEVICES",
-};
-#define NFLUX_VARS (sizeof (flux_vars) / sizeof (flux_vars[0]))
-
-static int is_flux_var (const char *key, int have_gpus)
-{
-    for (size_t i = 0; i < NFLUX_VARS; i++) {
-        if (strcmp (key, flux_vars[i]) == 0)
-            return strcmp (key, "CUDA_VISIBLE_DEVICES") != 0 || have_gpus;
-    }
-    return 0;
-}
+#define TASK_NVARS 8 /* the variables execd sets (services/taskexec.c) */
 
 /* "0,1,3" for CUDA_VISIBLE_DEVICES. */
 static char *gpu_list (const struct fx_idset *gpus)
@@ -95,7 +84,7 @@ int task_env_create (struct job *job, struct fx_error *err)
 {
     struct execd *ed = job->ed;
     size_t max =
-        (job->js.environment ? json_object_size (job->js.environment) : 0) + NFLUX_VARS + 1;
+        (job->js.environment ? json_object_size (job->js.environment) : 0) + TASK_NVARS + 1;
     int have_gpus = fx_idset_count (job->gpus) > 0;
     char *nodes = nodelist (job), *gpus = have_gpus ? gpu_list (job->gpus) : NULL, num[32];
     const char *key;
@@ -104,9 +93,10 @@ int task_env_create (struct job *job, struct fx_error *err)
 
     if (!(job->envp = calloc (max, sizeof (char *))) || !nodes || (have_gpus && !gpus))
         goto nomem;
-    json_object_foreach (job->js.environment, key, v)
+    /* An IMP job's shell takes the jobspec's environment from J: envp holds execd's own. */
+    json_object_foreach (job->imp ? NULL : job->js.environment, key, v)
     {
-        if (json_is_string (v) && !is_flux_var (key, have_gpus)
+        if (json_is_string (v) && !fx_taskexec_reserved (key, have_gpus)
             && env_add (job->envp, &n, key, json_string_value (v)) < 0)
             goto nomem;
     }
@@ -147,44 +137,6 @@ static const char *env_path (struct job *job)
     return json_is_string (v) ? json_string_value (v) : EXECD_DEFAULT_PATH;
 }
 
-/* The child's last words, on its stderr (the task's stream), as a shell says them. */
-static void __attribute__ ((noreturn)) child_die (const char *cmd, int errnum, int status)
-{
-    const char *msg = strerror (errnum);
-
-    (void) !write (2, "flux-execd: ", 12);
-    (void) !write (2, cmd, strlen (cmd));
-    (void) !write (2, ": ", 2);
-    (void) !write (2, msg, strlen (msg));
-    (void) !write (2, "\n", 1);
-    _exit (status);
-}
-
-/* Try each directory of PATH (an empty entry is the working directory). */
-static void __attribute__ ((noreturn)) child_exec (struct spawn *s)
-{
-    const char *cmd = s->argv[0], *p = s->path;
-    char file[4096];
-    int errnum = ENOENT;
-
-    if (strchr (cmd, '/')) {
-        execve (cmd, s->argv, s->envp);
-        child_die (cmd, errno, errno == ENOENT ? 127 : 126);
-    }
-    while (*cmd && p) {
-        const char *end = strchr (p, ':');
-        size_t len = end ? (size_t) (end - p) : strlen (p);
-        if ((size_t) snprintf (file, sizeof (file), "%.*s%s%s", (int) len, p, len ? "/" : "", cmd)
-            < sizeof (file)) {
-            execve (file, s->argv, s->envp);
-            if (errno != ENOENT && errno != ENOTDIR)
-                errnum = errno;
-        }
-        p = end ? end + 1 : NULL;
-    }
-    child_die (cmd, errnum, errnum == ENOENT ? 127 : 126);
-}
-
 static void __attribute__ ((noreturn)) child (struct spawn *s)
 {
     for (int sig = 1; sig < NSIG; sig++) {
@@ -205,7 +157,7 @@ static void __attribute__ ((noreturn)) child (struct spawn *s)
         s->failed = errno;
         _exit (126);
     }
-    child_exec (s);
+    fx_taskexec (s->argv, s->envp, s->path, "flux-execd");
 }
 
 /* vfork in a function of its own: nothing of the caller's frame can be clobbered. */
@@ -225,23 +177,41 @@ static pid_t spawn_vfork (struct spawn *s)
 
 /* The task's CPUs: local task i of n gets the allocated cores whose index mod n is i, or
  * all of them when there are fewer cores than tasks. */
-static cpu_set_t *task_cpus (struct task *t, size_t *size)
+struct fx_idset *task_cores (const struct task *t)
 {
     const struct fx_idset *cores = t->job->cores;
     size_t ncores = fx_idset_count (cores), idx = 0;
-    unsigned int last = fx_idset_last (cores);
     int n = t->job->ntasks;
-    cpu_set_t *set;
+    struct fx_idset *set;
 
-    if (ncores == 0 || last == FX_IDSET_INVALID_ID || !(set = CPU_ALLOC (last + 1)))
+    if (ncores < (size_t) n)
+        return fx_idset_copy (cores);
+    if (!(set = fx_idset_create ()))
         return NULL;
-    *size = CPU_ALLOC_SIZE (last + 1);
-    CPU_ZERO_S (*size, set);
     for (unsigned int id = fx_idset_first (cores); id != FX_IDSET_INVALID_ID;
          id = fx_idset_next (cores, id), idx++) {
-        if (ncores < (size_t) n || (int) (idx % (size_t) n) == t->local_id)
+        if ((int) (idx % (size_t) n) == t->local_id && fx_idset_set (set, id) < 0) {
+            fx_idset_destroy (set);
+            return NULL;
+        }
+    }
+    return set;
+}
+
+static cpu_set_t *task_cpus (struct task *t, size_t *size)
+{
+    struct fx_idset *cores = task_cores (t);
+    unsigned int last = cores ? fx_idset_last (cores) : FX_IDSET_INVALID_ID;
+    cpu_set_t *set = NULL;
+
+    if (last != FX_IDSET_INVALID_ID && (set = CPU_ALLOC (last + 1))) {
+        *size = CPU_ALLOC_SIZE (last + 1);
+        CPU_ZERO_S (*size, set);
+        for (unsigned int id = fx_idset_first (cores); id != FX_IDSET_INVALID_ID;
+             id = fx_idset_next (cores, id))
             CPU_SET_S (id, *size, set);
     }
+    fx_idset_destroy (cores);
     return set;
 }
 
@@ -293,11 +263,49 @@ static void close_fds (struct task *t, int fds[4], int ours)
     }
 }
 
+/* The command: the jobspec's, or for another user's job `IMP exec SHELL ID` with execd's
+ * environment (the IMP gives the shell a clean one), stdin a pipe that will carry
+ * {"J","task"}, and no chdir (the shell enters the job's directory as the user). */
+static int task_command (struct task *t, struct spawn *s, char **argv, int in[2],
+                         struct fx_error *err)
+{
+    struct job *job = t->job;
+    size_t argc = json_array_size (job->js.command);
+
+    if (job->imp) {
+        if (imp_task_argv (t, argv, err) < 0 || imp_task_input (t, err) < 0)
+            return -1;
+        if (pipe2 (in, O_CLOEXEC) < 0)
+            return errprintf (err, "pipe: %s", strerror (errno));
+        fcntl (in[1], F_SETFL, O_NONBLOCK);
+        s->argv = argv;
+        s->envp = environ;
+        s->path = NULL;
+        s->cwd = NULL;
+        s->fd_in = in[0];
+        return 0;
+    }
+    if (!(s->argv = calloc (argc + 1, sizeof (char *))))
+        return errprintf (err, "out of memory");
+    for (size_t i = 0; i < argc; i++)
+        s->argv[i] = (char *) json_string_value (json_array_get (job->js.command, i));
+    return 0;
+}
+
+static void task_watch (struct task *t, pid_t pid, int fds[4])
+{
+    t->pid = pid;
+    ev_child_init (&t->child_w, child_cb, pid, 0);
+    t->child_w.data = t;
+    ev_child_start (t->job->ed->loop, &t->child_w);
+    stream_start (&t->out[0], t, STREAM_STDOUT, fds[0]);
+    stream_start (&t->out[1], t, STREAM_STDERR, fds[1]);
+}
+
 int task_start (struct task *t, int *cwd_failed, struct fx_error *err)
 {
     struct job *job = t->job;
     struct spawn s = {
-        .argv = NULL,
         .envp = job->envp,
         .path = env_path (job),
         .cwd = job->js.cwd,
@@ -305,19 +313,15 @@ int task_start (struct task *t, int *cwd_failed, struct fx_error *err)
         .mask = &job->ed->sigmask,
         .parent = getpid (),
     };
-    int fds[4] = {-1, -1, -1, -1};
-    char **argv = NULL;
-    size_t argc = json_array_size (job->js.command);
+    int fds[4] = {-1, -1, -1, -1}, in[2] = {-1, -1};
+    char *imp_argv[5];
     pid_t pid;
 
     t->out[0].fd = t->out[1].fd = -1;
-    if (!(argv = calloc (argc + 1, sizeof (char *))))
-        return errprintf (err, "out of memory");
-    for (size_t i = 0; i < argc; i++)
-        argv[i] = (char *) json_string_value (json_array_get (job->js.command, i));
-    s.argv = argv;
     snprintf (job->env_rank, 11, "%d", t->rank);
     snprintf (job->env_local, 11, "%d", t->local_id);
+    if (task_command (t, &s, imp_argv, in, err) < 0)
+        goto error;
     s.cpus = task_cpus (t, &s.cpus_size);
     if (task_pipes (t, fds, err) < 0)
         goto error;
@@ -334,20 +338,25 @@ int task_start (struct task *t, int *cwd_failed, struct fx_error *err)
         goto error;
     }
     close_fds (t, fds, 0);
-    t->pid = pid;
-    ev_child_init (&t->child_w, child_cb, pid, 0);
-    t->child_w.data = t;
-    ev_child_start (job->ed->loop, &t->child_w);
-    stream_start (&t->out[0], t, STREAM_STDOUT, fds[0]);
-    stream_start (&t->out[1], t, STREAM_STDERR, fds[1]);
-    free (argv);
+    task_watch (t, pid, fds);
+    if (in[1] >= 0) {
+        close (in[0]);
+        imp_task_write (t, in[1]);
+    }
+    if (s.argv != imp_argv)
+        free (s.argv);
     CPU_FREE (s.cpus);
     return 0;
 error:
     close_fds (t, fds, 1);
-    free (argv);
-    if (s.cpus)
-        CPU_FREE (s.cpus);
+    for (int i = 0; i < 2; i++) {
+        if (in[i] >= 0)
+            close (in[i]);
+    }
+    imp_task_release (t);
+    if (s.argv != imp_argv)
+        free (s.argv);
+    CPU_FREE (s.cpus);
     return -1;
 }
 
@@ -359,4 +368,5 @@ void task_release (struct task *t)
         ev_child_stop (t->job->ed->loop, &t->child_w);
     stream_stop (&t->out[0]);
     stream_stop (&t->out[1]);
+    imp_task_release (t);
 }
