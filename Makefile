@@ -56,10 +56,17 @@ HELPERS    := $(HELPER_SRC:.c=) $(patsubst %.c,%.so,$(wildcard test/plugins/*.c)
 BENCH_SRC  := $(wildcard test/bench/bench_*.c)
 BENCHES    := $(BENCH_SRC:.c=)
 
+# flux-imp is not a daemon (flux start does not launch it); flux-imp-test is its build-tree
+# variant (doc/imp.md), never installed.
+IMP_SRC      := $(wildcard imp/*.c)
+IMP_PROGRAMS := imp/flux-imp imp/flux-imp-test
+IMP_CFLAGS   := -fstack-clash-protection
+IMP_LDFLAGS  := -Wl,-z,noexecstack
+
 # The job shell: run by the IMP as the job's user (not a daemon: no service, no loop).
 JOB_SHELL := shell/flux-shell
 
-PROGRAMS := $(DAEMONS) $(CLI_CMDS) $(JOB_SHELL)
+PROGRAMS := $(DAEMONS) $(CLI_CMDS) $(IMP_PROGRAMS) $(JOB_SHELL)
 
 .SECONDARY:
 .PHONY: all check run sanitize fuzz install clean deps unit integration bench format cppcheck FORCE
@@ -87,6 +94,15 @@ $(1)/flux-$(1): $(patsubst %.c,%.o,$(wildcard $(1)/*.c)) $(LIBFX)
 	$$(QLD)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach d,$(DAEMON_DIRS),$(eval $(call daemon_rule,$(d))))
+
+imp/%.o: imp/%.c .build-flags
+	$(QCC)$(CC) $(CFLAGS) $(IMP_CFLAGS) -c -o $@ $<
+imp/%.test.o: imp/%.c .build-flags
+	$(QCC)$(CC) $(CFLAGS) $(IMP_CFLAGS) -DFX_IMP_TEST -c -o $@ $<
+imp/flux-imp: $(IMP_SRC:.c=.o) $(LIBFX)
+	$(QLD)$(CC) $(LDFLAGS) $(IMP_LDFLAGS) -o $@ $^ $(LDLIBS)
+imp/flux-imp-test: $(IMP_SRC:.c=.test.o) $(LIBFX)
+	$(QLD)$(CC) $(LDFLAGS) $(IMP_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(JOB_SHELL): $(patsubst %.c,%.o,$(wildcard shell/*.c)) $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -180,6 +196,7 @@ install: all
 	install -m 0755 cli/flux $(DESTDIR)$(BINDIR)/flux
 	install -m 0755 $(filter-out cli/flux,$(CLI_CMDS)) $(DESTDIR)$(LIBEXECDIR)/flux/cmd/
 	install -m 0755 $(DAEMONS) $(JOB_SHELL) $(DESTDIR)$(LIBEXECDIR)/flux/
+	install -m 4755 imp/flux-imp $(DESTDIR)$(LIBEXECDIR)/flux/flux-imp
 
 format:
 	clang-format -i $(wildcard services/*.[ch] */*.[ch] test/*/*.c)
@@ -187,7 +204,7 @@ format:
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 	    --suppress=missingIncludeSystem --include=test/cppcheck-macros.h -I. \
-	    services $(DAEMON_DIRS) shell cli test/helpers
+	    services $(DAEMON_DIRS) imp shell cli test/helpers
 
 clean:
 	rm -f $(PROGRAMS) $(UNIT_TESTS) $(HELPERS) $(BENCHES) $(FUZZERS) $(LIBFX) .build-flags
