@@ -31,25 +31,33 @@ static char *b64 (const char *data, size_t len)
 
 static char *forge (unsigned long userid, const char *payload)
 {
-    char header[96], *hp, *cred = NULL, *J;
+    char header[96], *h, *p, *hp = NULL, *cred = NULL, *J = NULL;
     unsigned char d[crypto_hash_sha256_BYTES];
-    munge_ctx_t ctx = munge_ctx_create ();
     const char *sock = fx_auth_socket ();
+    munge_ctx_t ctx;
 
-    if (sodium_init () < 0 || !ctx)
+    if (sodium_init () < 0 || !(ctx = munge_ctx_create ()))
         return NULL;
     snprintf (header, sizeof (header), "{\"version\":1,\"mechanism\":\"munge\",\"userid\":%lu}",
               userid);
-    if (asprintf (&hp, "%s.%s", b64 (header, strlen (header)), b64 (payload, strlen (payload))) < 0)
-        return NULL;
+    h = b64 (header, strlen (header));
+    p = b64 (payload, strlen (payload));
+    if (asprintf (&hp, "%s.%s", h, p) < 0)
+        goto done;
     crypto_hash_sha256 (d, (const unsigned char *) hp, strlen (hp));
     if ((sock && munge_ctx_set (ctx, MUNGE_OPT_SOCKET, sock) != EMUNGE_SUCCESS)
         || munge_encode (&cred, ctx, d, sizeof (d)) != EMUNGE_SUCCESS) {
         fprintf (stderr, "forgej: munge: %s\n", munge_ctx_strerror (ctx));
-        return NULL;
+        goto done;
     }
     if (asprintf (&J, "%s.%s", hp, cred) < 0)
-        return NULL;
+        J = NULL;
+done:
+    munge_ctx_destroy (ctx);
+    free (cred);
+    free (hp);
+    free (p);
+    free (h);
     return J;
 }
 
