@@ -46,7 +46,7 @@ cat >"$BIN/shell" <<EOF
 case \$1 in
 trap)  trap 'echo got TERM; exit 7' TERM
        sleep 1000 & echo \$\$ >$D/scratch/ready.\$1; wait; exit 3 ;;
-wait)  sleep 1000 & echo \$\$ >$D/scratch/ready.\$1; wait; exit 3 ;;
+wait*) sleep 1000 & echo \$\$ >$D/scratch/ready.\$1; wait; exit 3 ;;
 esac
 echo "uid=\$(id -u)"
 echo "groups=\$(id -G)"
@@ -164,6 +164,26 @@ test_expect_success 'exec: a request that is not JSON is refused' '
         as fxowner "$IMP" exec "$BIN/shell" ƒ1 ||
     grep -E -x "flux-imp: exec: stdin: not a JSON object: .+" err
 '
+# pad_request IN SIZE: IN with a "pad" member that makes it SIZE bytes (newline included).
+pad_request() {
+    local j
+    j=$(sed -n 's/^{"J":"\([^"]*\)".*/\1/p' "$1")
+    printf '{"J":"%s","pad":"%s"}\n' "$j" "$(head -c $(($2 - ${#j} - 18)) /dev/zero | tr '\0' x)"
+}
+test_expect_success 'exec: a request of 1 MiB reaches the shell whole; one byte more is refused' '
+    pad_request req.guest 1048576 >req.big && test $(wc -c <req.big) -eq 1048576 &&
+    as fxowner "$IMP" exec "$BIN/shell" ƒ1 <req.big >out &&
+    sed -n "/^stdin:/,\$p" out | tail -n +2 | cmp - req.big &&
+    pad_request req.guest 1048577 >req.huge &&
+    says 1 "flux-imp: exec: stdin: request over 1048576 bytes" \
+        as fxowner "$IMP" exec "$BIN/shell" ƒ1 <req.huge
+'
+test_expect_status 143 'exec: a shell killed by SIGTERM: the IMP dies of SIGTERM' '
+    "$D/as" fxowner "$IMP" exec "$BIN/shell" wait2 <req.guest &
+    pid=$!
+    wait_for 10 test -s scratch/ready.wait2 && kill -TERM $pid
+    wait $pid
+'
 test_expect_success 'exec: SIGTERM to the IMP reaches the shell; the IMP exits as it did' '
     "$D/as" fxowner "$IMP" exec "$BIN/shell" trap <req.guest >sig.out 2>&1 &
     pid=$! &&
@@ -214,6 +234,11 @@ test_expect_success 'a configuration file owned by another user is refused' '
 test_expect_success 'a directory above the configuration that a user owns is refused' '
     mkdir -p user && cp -a imp.d user/conf.d && chown fxguest user &&
     IMP_CONF=$D/user/conf.d says 1 "flux-imp: exec: $D/user: owned by uid $GUEST_UID, not root" \
+        as fxowner "$IMP" exec "$BIN/shell" ƒ1 <req.guest
+'
+test_expect_success 'a symbolic link in the configuration directory is refused' '
+    cp -a imp.d link.d && ln -s "$D/imp.d/imp.conf" link.d/z.conf &&
+    IMP_CONF=$D/link.d says 1 "flux-imp: exec: $D/link.d/z.conf: is a symbolic link" \
         as fxowner "$IMP" exec "$BIN/shell" ƒ1 <req.guest
 '
 test_expect_success 'no configuration directory: refused' '
