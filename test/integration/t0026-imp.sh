@@ -216,6 +216,15 @@ test_expect_success 'run NAME: a caller not in run.NAME.allowed-users is refused
         as fxguest "$IMP" run prolog &&
     says 1 "flux-imp: run: no run.nosuch in the configuration" as fxowner "$IMP" run nosuch
 '
+if [ -e /etc/flux/imp/conf.d ]; then
+    test_skip 'the installed IMP ignores FLUX_IMP_CONF_DIR' '/etc/flux/imp/conf.d exists here'
+else
+    test_expect_success 'the installed IMP ignores FLUX_IMP_CONF_DIR' '
+        install -o root -g root -m 4755 "$SRCDIR/imp/flux-imp" imp/installed &&
+        says 1 "flux-imp: exec: no configuration (/etc/flux/imp/conf.d: No such file or directory)" \
+            as fxowner "$D/imp/installed" exec "$BIN/shell" ƒ1 <req.guest
+    '
+fi
 test_expect_success 'not setuid: refused' '
     install -o root -g root -m 0755 "$IMP" imp/plain &&
     says 1 "flux-imp: not installed setuid root (euid $OWNER_UID)" \
