@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "services/taskexec.h"
@@ -44,6 +45,7 @@ void fx_taskexec (char *const argv[], char *const envp[], const char *path, cons
     const char *cmd = argv[0], *p = path;
     char file[4096];
     int errnum = ENOENT;
+    struct stat st;
 
     if (strchr (cmd, '/')) {
         execve (cmd, argv, envp);
@@ -55,7 +57,9 @@ void fx_taskexec (char *const argv[], char *const envp[], const char *path, cons
         if ((size_t) snprintf (file, sizeof (file), "%.*s%s%s", (int) len, p, len ? "/" : "", cmd)
             < sizeof (file)) {
             execve (file, argv, envp);
-            if (errno != ENOENT && errno != ENOTDIR)
+            /* A directory of PATH that this user cannot search hides nothing: go on, as a
+             * shell does, and say "not found" when nothing else is found. */
+            if (errno != ENOENT && errno != ENOTDIR && (errno != EACCES || stat (file, &st) == 0))
                 errnum = errno;
         }
         p = end ? end + 1 : NULL;

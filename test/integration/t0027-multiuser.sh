@@ -1,0 +1,157 @@
+#!/bin/bash
+# A multi-user instance: run as an unprivileged owner (fxowner) with guests allowed and
+# exec.imp set to the test IMP (installed setuid root in $TEST_DIR), jobs of two guests
+# (fxguest, fxguest2) run as those users through flux-imp exec and flux-shell; each guest's
+# output file is its own; neither guest can see the other's output or cancel the other's
+# job, the owner can; a cancel reaches the job through the IMP, and a job that ignores
+# SIGTERM dies by the escalation (SIGKILL, sent to the IMP as SIGUSR1); without exec.imp a
+# guest's job gets an exec exception that says so.  Needs root (useradd, setuid).
+TEST_NAME=t0027-multiuser
+. "$(dirname "$0")/lib.sh"
+
+OWNER=fxowner
+GUEST1=fxguest
+GUEST2=fxguest2
+IMP_SRC=$SRCDIR/imp/flux-imp-test
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$IMP_SRC" ] || [ ! -x "$SRCDIR/shell/flux-shell" ]; then
+    test_skip 'multi-user execution' 'needs root, imp/flux-imp-test and shell/flux-shell'
+    test_done
+    exit
+fi
+
+ensure_user() {
+    id "$1" >/dev/null 2>&1 ||
+        useradd --system --no-create-home --shell /bin/sh "$1" 2>/dev/null
+    id "$1" >/dev/null 2>&1
+}
+for u in $OWNER $GUEST1 $GUEST2; do
+    ensure_user $u || { echo "# cannot create user $u" >&2; exit 1; }
+done
+
+# The programs, where every user can run them (guest_tree copies them when the checkout
+# cannot be reached by others).
+GUEST_USER=$OWNER
+guest_tree
+TREE=$(cd "$GUEST_BIN/.." && pwd)
+JOB_SHELL=$(realpath "$TREE/shell/flux-shell")
+
+# The IMP: root's, setuid, with a configuration only root can change.
+mkdir -p "$TEST_DIR/imp/conf.d"
+install -o root -g root -m 4755 "$IMP_SRC" "$TEST_DIR/imp/flux-imp"
+cat >"$TEST_DIR/imp/conf.d/imp.conf" <<EOF
+exec = { allowed-users = [ "$OWNER" ]; allowed-shells = [ "$JOB_SHELL" ]; };
+EOF
+chmod 644 "$TEST_DIR/imp/conf.d/imp.conf"
+
+# The instance's configuration; a working directory for each user.
+mkdir -p "$TEST_DIR/conf" "$TEST_DIR/conf-noimp"
+cat >"$TEST_DIR/conf/instance.conf" <<EOF
+access = { allow-guest-user = true; };
+exec = { imp = "$TEST_DIR/imp/flux-imp"; kill-timeout = "0.5s"; };
+EOF
+echo 'access = { allow-guest-user = true; };' >"$TEST_DIR/conf-noimp/instance.conf"
+for u in $OWNER $GUEST1 $GUEST2; do
+    mkdir -p "$TEST_DIR/$u" && chown $u: "$TEST_DIR/$u"
+done
+
+# as_user USER CMD...: CMD as USER, in USER's directory, talking to the instance.
+as_user() {
+    local u=$1
+    shift
+    (cd "$TEST_DIR/$u" && runuser -u "$u" -- env FLUX_URI="$FLUX_URI" \
+        FLUX_MUNGE_SOCKET="$FLUX_MUNGE_SOCKET" PATH="$GUEST_BIN:$PATH" "$@")
+}
+
+# start_owner_instance CONFDIR: start_instance, with flux start run as the owner (setpriv
+# execs it, so INSTANCE_PID is flux start and stop_instance works unchanged).  The test IMP
+# finds its configuration through execd's environment, which flux start passes on.
+start_owner_instance() {
+    instance_seq=$((instance_seq + 1))
+    local info="$TEST_DIR/$OWNER/instance.$instance_seq"
+    (cd "$TEST_DIR/$OWNER" && exec setpriv --reuid=$OWNER --regid=$OWNER --init-groups \
+        env HOME="$TEST_DIR/$OWNER" PATH="$GUEST_BIN:$PATH" FLUX_IMP_CONF_DIR="$TEST_DIR/imp/conf.d" \
+        flux start -c "$1" -- sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info") \
+        >"$TEST_DIR/instance.$instance_seq.log" 2>&1 &
+    INSTANCE_PID=$!
+    instance_pids+=("$INSTANCE_PID")
+    if ! wait_for 60 test -s "$info"; then
+        echo "# instance failed to start:" >&2
+        sed 's/^/#   /' "$TEST_DIR/instance.$instance_seq.log" >&2
+        return 1
+    fi
+    read -r FLUX_URI FLUX_MUNGE_SOCKET <"$info"
+    export FLUX_URI FLUX_MUNGE_SOCKET
+}
+
+# state_is ID ST: the job's status abbreviation (R, CD, CA, F...) is ST.
+state_is() {
+    as_user $OWNER flux jobs -A -a -n -o "{id.f58} {status_abbrev}" | grep -q "^$1 $2\$"
+}
+
+start_owner_instance "$TEST_DIR/conf" || exit 1
+
+test_expect_success 'jobs of two guests run as those users' '
+    test "$(as_user $GUEST1 flux run id -u)" = "$(id -u $GUEST1)" &&
+    test "$(as_user $GUEST2 flux run id -u)" = "$(id -u $GUEST2)" &&
+    test "$(as_user $OWNER flux run id -u)" = "$(id -u $OWNER)"
+'
+test_expect_success 'a guest job gets its environment, working directory and FLUX_ variables' '
+    as_user $GUEST1 env MYVAR=mine flux run -n2 sh -c \
+        "echo \$MYVAR \$PWD \$FLUX_TASK_RANK \$FLUX_JOB_SIZE" | sort >out &&
+    cat out &&
+    test "$(sed -n 1p out)" = "mine $TEST_DIR/$GUEST1 0 2" &&
+    test "$(sed -n 2p out)" = "mine $TEST_DIR/$GUEST1 1 2"
+'
+test_expect_success 'a guest job output file belongs to the guest' '
+    id=$(as_user $GUEST1 flux submit --output=job.{{id}}.out sh -c "echo to-file") &&
+    as_user $GUEST1 flux job wait $id &&
+    f=$TEST_DIR/$GUEST1/job.$id.out &&
+    test "$(cat $f)" = to-file &&
+    test "$(stat -c %U $f)" = $GUEST1
+'
+test_expect_success 'a command that is not found exits 127 with the shell message' '
+    as_user $GUEST2 flux run nosuchcommand 2>err; rc=$?
+    cat err && test $rc -eq 127 &&
+    grep -q "^flux-shell: nosuchcommand: No such file or directory" err
+'
+test_expect_success 'one guest cannot read nor cancel the other guest job; the owner can' '
+    id=$(as_user $GUEST1 flux submit sh -c "echo secret; sleep 300") &&
+    wait_for 20 state_is $id R &&
+    ! as_user $GUEST2 flux job attach $id 2>err && cat err && test -s err &&
+    ! as_user $GUEST2 flux job eventlog $id 2>err2 && cat err2 && test -s err2 &&
+    ! as_user $GUEST2 flux cancel $id 2>err3 && cat err3 && grep -i "not permitted" err3 &&
+    state_is $id R &&
+    as_user $OWNER flux cancel $id &&
+    wait_for 20 state_is $id CA
+'
+test_expect_success 'flux cancel ends a running guest job: SIGTERM reaches it through the IMP' '
+    rm -f $TEST_DIR/$GUEST1/ready &&
+    id=$(as_user $GUEST1 flux submit sh -c "trap \"echo got-term; exit 3\" TERM; echo \$\$ >ready; while :; do sleep 0.1; done") &&
+    wait_for 20 test -s $TEST_DIR/$GUEST1/ready &&
+    as_user $GUEST1 flux cancel $id &&
+    wait_for 20 state_is $id CA &&
+    as_user $GUEST1 flux job attach $id 2>/dev/null | grep -q got-term
+'
+test_expect_success 'a guest job that ignores SIGTERM dies by the escalation' '
+    id=$(as_user $GUEST2 flux submit sh -c "trap \"\" TERM; echo \$\$ >pid; while :; do sleep 0.1; done") &&
+    wait_for 20 test -s $TEST_DIR/$GUEST2/pid &&
+    pid=$(cat $TEST_DIR/$GUEST2/pid) &&
+    as_user $GUEST2 flux cancel $id &&
+    wait_for 20 state_is $id CA &&
+    ! kill -0 $pid 2>/dev/null &&
+    ! as_user $OWNER flux resource status 2>/dev/null | grep -q unkillable
+'
+stop_instance
+test_expect_success 'the multi-user instance stopped cleanly' 'test $STOP_RC -eq 143'
+
+start_owner_instance "$TEST_DIR/conf-noimp" || exit 1
+test_expect_success 'without exec.imp a guest job gets an exec exception that says why' '
+    ! as_user $GUEST1 flux run true 2>err; cat err &&
+    grep -q "multi-user execution needs exec.imp" err &&
+    test "$(as_user $OWNER flux run id -u)" = "$(id -u $OWNER)"
+'
+stop_instance
+test_expect_success 'the single-user instance stopped cleanly' 'test $STOP_RC -eq 143'
+
+test_done
