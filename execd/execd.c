@@ -74,6 +74,7 @@ static void config_update_cb (struct fx_peer *p, struct fx_msg *ev, void *arg)
     ed->conf = c;
     json_decref (ed->config);
     ed->config = json_incref (config);
+    cron_reload (ed);
 }
 
 static double jobs_running (void *arg)
@@ -177,7 +178,8 @@ struct execd *execd_create (struct ev_loop *loop, struct execd_args *args, struc
         || fx_peer_subscribe (ed->peer, "config.update", config_update_cb, ed, err) < 0
         || !(ed->handlers = fx_handler_table_join (
                  (const struct fx_handler *const[]){job_handlers, run_handlers}, 2))
-        || fx_peer_service_add (ed->peer, "execd", ed->handlers, ed, err) < 0)
+        || fx_peer_service_add (ed->peer, "execd", ed->handlers, ed, err) < 0
+        || cron_create (ed, err) < 0)
         goto error;
     return ed;
 error:
@@ -192,6 +194,7 @@ void execd_destroy (struct execd *ed)
     ev_timer_stop (ed->loop, &ed->stop_timer);
     output_destroy (ed); /* no commit callback may see a freed job */
     job_destroy_all (ed);
+    cron_destroy (ed);
     run_destroy_all (ed);
     fx_httpd_destroy (ed->httpd);
     fx_metrics_destroy (ed->metrics);

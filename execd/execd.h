@@ -311,4 +311,12 @@ void run_destroy_all (struct execd *ed);
  * by '?'.  Caller frees; NULL with ENOMEM. */
 char *run_output_text (const char *buf, size_t len);
 
+/* cron.c: the cron service, rank 0 only (doc/cron.md). */
+/* Load the crontab files and register the `cron` service (nothing on other ranks).  -1
+ * with a message. */
+int cron_create (struct execd *ed, struct fx_error *err);
+/* Reload the crontab files of cron.directory (after a configuration update). */
+void cron_reload (struct execd *ed);
+void cron_destroy (struct execd *ed);
+
 #endif

@@ -30,6 +30,10 @@ cat >"$TEST_DIR/cron.d/sys" <<EOF
 EOF
 start_instance --size=2 -c "$TEST_DIR/conf"
 
+test_cmp_files() {
+    diff "$1" "$2"
+}
+
 test_expect_success 'execd.run on rank 0: status and output' '
     run 0 "{\"argv\":[\"sh\",\"-c\",\"echo out; echo err >&2; exit 3\"]}" >out &&
     test "$(jq .status out)" = 768 &&
@@ -97,6 +101,121 @@ if [ "$have_guest" = 1 ]; then
 else
     test_skip 'a guest may not use execd.run' 'cannot create the guest user'
 fi
+
+
+# field ID NAME: one line of flux cron dump.
+field() {
+    flux cron dump "$1" | sed -n "s/^$2: //p"
+}
+runs_at_least() {
+    [ "$(field "$1" runs)" -ge "$2" ]
+}
+lines() {
+    if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
+}
+
+test_expect_success 'the crontab of cron.directory is loaded at start' '
+    flux cron list >out &&
+    grep -E "^ +1 crontab +\*/5 \* \* \* \* .* echo from-cron-d" out &&
+    test "$(field 1 source)" = "$TEST_DIR/cron.d/sys:2" &&
+    test $(grep -c crontab out) -eq 1
+'
+test_expect_success 'its bad line is logged once, as FILE:LINE' '
+    flux dmesg >log &&
+    test $(grep -c "cron: $TEST_DIR/cron.d/sys:3: minute: .61.: out of range 0-59" log) -eq 1
+'
+test_expect_success 'an interval entry runs repeatedly; list shows its status and output' '
+    flux cron interval 0.1s "echo tick >>$TEST_DIR/ticks; echo tock" >id &&
+    test "$(cat id)" = 2 &&
+    wait_for 20 runs_at_least 2 3 &&
+    flux cron list -o >out &&
+    grep -E "^ +2 interval +100ms .* exit 0 " out &&
+    grep -x "       | tock" out &&
+    test "$(lines ticks)" -ge 3
+'
+test_expect_success 'a failing command shows its exit status and its output' '
+    flux cron interval 0.1s "echo bad >&2; exit 3" >id &&
+    wait_for 20 runs_at_least "$(cat id)" 1 &&
+    wait_for 20 sh -c "flux cron dump $(cat id) | grep -x \"last-status: exit 3\"" &&
+    flux cron dump "$(cat id)" >out &&
+    test "$(sed -n "/^last-output:/{n;p}" out)" = bad &&
+    flux cron list | grep -E "^ +$(cat id) interval .* exit 3 "
+'
+# entry 2 ticks into $TEST_DIR/ticks; entry 3 fails every 0.1 s: a clock for the waits below.
+test_expect_success 'stop: the entry no longer runs and shows stopped; start resumes it' '
+    flux cron stop 2 &&
+    flux cron list | grep -E "^ +2 interval .* stopped " &&
+    n=$(lines ticks) &&
+    c=$(field 3 runs) &&
+    wait_for 20 runs_at_least 3 $((c + 5)) &&
+    test "$(lines ticks)" -eq "$n" &&
+    flux cron start 2 &&
+    wait_for 20 sh -c "test \$(wc -l <ticks) -gt $n"
+'
+test_expect_success 'delete: the entry is gone and runs no more' '
+    flux cron delete 2 &&
+    ! flux cron dump 2 2>err &&
+    grep -x "flux-cron: cron entry 2 not found" err &&
+    c=$(field 3 runs) && wait_for 20 runs_at_least 3 $((c + 3)) &&
+    n=$(lines ticks) &&
+    c=$(field 3 runs) && wait_for 20 runs_at_least 3 $((c + 5)) &&
+    test "$(lines ticks)" -eq "$n" &&
+    flux cron delete 3
+'
+test_expect_success 'a run still going when the next is due is skipped and counted' '
+    flux cron interval 0.1s "sleep 0.6" >id &&
+    wait_for 20 sh -c "test \$(flux cron dump $(cat id) | sed -n \"s/^skipped: //p\") -ge 2" &&
+    flux cron delete "$(cat id)"
+'
+test_expect_success 'delete --kill kills the running command' '
+    flux cron interval --after=0 1h "exec sleep 3001" >id &&
+    wait_for 20 pgrep -x -f "sleep 3001" &&
+    test "$(field "$(cat id)" running)" = yes &&
+    flux cron delete --kill "$(cat id)" &&
+    wait_for 20 sh -c "! pgrep -x -f \"sleep 3001\""
+'
+test_expect_success 'flux cron tab adds entries and prints their ids; a bad line adds none' '
+    printf "# comment\n\n0 3 * * mon-fri echo weekday\n@hourly echo hourly\n" | flux cron tab >ids &&
+    test $(wc -l <ids) -eq 2 &&
+    flux cron list | grep -E "^ +$(head -1 ids) crontab +0 3 \* \* mon-fri .* echo weekday$" &&
+    test "$(field "$(tail -1 ids)" schedule)" = @hourly &&
+    printf "0 0 * * * echo ok\n0 0 30 feb * echo never\n" >bad.tab &&
+    flux cron list >before &&
+    ! flux cron tab bad.tab 2>err &&
+    grep -x "flux-cron: bad.tab:2: day-of-month: no such day in the months given" err &&
+    flux cron list >after &&
+    test_cmp_files before after
+'
+test_expect_success 'a reload replaces the entries of files; others and unchanged lines stay' '
+    printf "*/5 * * * * echo from-cron-d >$TEST_DIR/from-cron-d\n0 1 * * * echo added\n" \
+        >"$TEST_DIR/cron.d/sys" &&
+    flux cron list >before &&
+    flux config reload &&
+    wait_for 10 sh -c "flux cron list | grep -q \"echo added\"" &&
+    flux cron list >after &&
+    grep -E "^ +1 crontab +\*/5" after &&
+    grep -c weekday after &&
+    test "$(flux cron list | grep -c crontab)" -eq 4 &&
+    rm "$TEST_DIR/cron.d/sys" && flux config reload &&
+    wait_for 10 sh -c "! flux cron list | grep -q \"echo added\"" &&
+    test "$(flux cron list | grep -c crontab)" -eq 2
+'
+if [ "$have_guest" = 1 ]; then
+    test_expect_success 'a guest may not use flux cron' '
+        ! as_guest flux cron list >out 2>err &&
+        grep -x "flux-cron: cron.list requires the instance owner" err &&
+        ! as_guest flux cron interval 1s true 2>err &&
+        grep -x "flux-cron: cron.interval requires the instance owner" err
+    '
+else
+    test_skip 'a guest may not use flux cron' 'cannot create the guest user'
+fi
+test_expect_success 'a * * * * * entry runs at the start of the next minute' '
+    echo "* * * * * date +%S >$TEST_DIR/minute" | flux cron tab >id &&
+    wait_for 65 test -s "$TEST_DIR/minute" &&
+    test "$(sed "s/^0//" "$TEST_DIR/minute")" -le 5 &&
+    test "$(field "$(cat id)" runs)" -ge 1
+'
 
 stop_instance
 test_expect_success 'the instance stopped cleanly' 'test "$STOP_RC" = 143'
