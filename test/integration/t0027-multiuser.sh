@@ -45,12 +45,17 @@ EOF
 chmod 644 "$TEST_DIR/imp/conf.d/imp.conf"
 
 # The instance's configuration; a working directory for each user.
-mkdir -p "$TEST_DIR/conf" "$TEST_DIR/conf-noimp"
+mkdir -p "$TEST_DIR/conf" "$TEST_DIR/conf-noimp" "$TEST_DIR/conf-stubborn"
 cat >"$TEST_DIR/conf/instance.conf" <<EOF
 access = { allow-guest-user = true; };
 exec = { imp = "$TEST_DIR/imp/flux-imp"; kill-timeout = "0.5s"; };
 EOF
 echo 'access = { allow-guest-user = true; };' >"$TEST_DIR/conf-noimp/instance.conf"
+cat >"$TEST_DIR/conf-stubborn/instance.conf" <<EOF
+access = { allow-guest-user = true; };
+exec = { imp = "$TEST_DIR/imp/flux-imp"; kill-timeout = "0.2s"; kill-signal = "SIGUSR2";
+         max-kill-count = 2; };
+EOF
 for u in $OWNER $GUEST1 $GUEST2; do
     mkdir -p "$TEST_DIR/$u" && chown $u: "$TEST_DIR/$u"
 done
@@ -63,15 +68,16 @@ as_user() {
         FLUX_MUNGE_SOCKET="$FLUX_MUNGE_SOCKET" PATH="$GUEST_BIN:$PATH" "$@")
 }
 
-# start_owner_instance CONFDIR: start_instance, with flux start run as the owner (setpriv
+# start_owner_instance CONFDIR [FLUX START OPTIONS]: start_instance, with flux start run as the owner (setpriv
 # execs it, so INSTANCE_PID is flux start and stop_instance works unchanged).  The test IMP
 # finds its configuration through execd's environment, which flux start passes on.
 start_owner_instance() {
     instance_seq=$((instance_seq + 1))
-    local info="$TEST_DIR/$OWNER/instance.$instance_seq"
+    local info="$TEST_DIR/$OWNER/instance.$instance_seq" conf=$1
+    shift
     (cd "$TEST_DIR/$OWNER" && exec setpriv --reuid=$OWNER --regid=$OWNER --init-groups \
         env HOME="$TEST_DIR/$OWNER" PATH="$GUEST_BIN:$PATH" FLUX_IMP_CONF_DIR="$TEST_DIR/imp/conf.d" \
-        flux start -c "$1" -- sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info") \
+        flux start -c "$conf" "$@" -- sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info") \
         >"$TEST_DIR/instance.$instance_seq.log" 2>&1 &
     INSTANCE_PID=$!
     instance_pids+=("$INSTANCE_PID")
@@ -84,12 +90,17 @@ start_owner_instance() {
     export FLUX_URI FLUX_MUNGE_SOCKET
 }
 
+# drained_for ID: a rank is drained because the job's processes outlived the escalation.
+drained_for() {
+    as_user $OWNER flux resource drain 2>/dev/null | grep -q "unkillable processes for job $1"
+}
+
 # state_is ID ST: the job's status abbreviation (R, CD, CA, F...) is ST.
 state_is() {
     as_user $OWNER flux jobs -A -a -n -o "{id.f58} {status_abbrev}" | grep -q "^$1 $2\$"
 }
 
-start_owner_instance "$TEST_DIR/conf" || exit 1
+start_owner_instance "$TEST_DIR/conf" --size=2 || exit 1
 
 test_expect_success 'jobs of two guests run as those users' '
     test "$(as_user $GUEST1 flux run id -u)" = "$(id -u $GUEST1)" &&
@@ -102,6 +113,11 @@ test_expect_success 'a guest job gets its environment, working directory and FLU
     cat out &&
     test "$(sed -n 1p out)" = "mine $TEST_DIR/$GUEST1 0 2" &&
     test "$(sed -n 2p out)" = "mine $TEST_DIR/$GUEST1 1 2"
+'
+test_expect_success 'a guest job on two ranks: each rank reads J and runs its task as the guest' '
+    as_user $GUEST2 flux run -N2 -n2 sh -c "echo \$FLUX_TASK_RANK \$(id -un)" | sort >out &&
+    cat out &&
+    test "$(cat out)" = "$(printf "0 $GUEST2\n1 $GUEST2")"
 '
 test_expect_success 'a guest job output file belongs to the guest' '
     id=$(as_user $GUEST1 flux submit --output=job.{{id}}.out sh -c "echo to-file") &&
@@ -144,6 +160,19 @@ test_expect_success 'a guest job that ignores SIGTERM dies by the escalation' '
 '
 stop_instance
 test_expect_success 'the multi-user instance stopped cleanly' 'test $STOP_RC -eq 143'
+
+start_owner_instance "$TEST_DIR/conf-stubborn" || exit 1
+test_expect_success 'a guest job that survives the escalation drains its rank' '
+    id=$(as_user $GUEST1 flux submit sh -c "trap \"\" TERM USR2; echo \$\$ >stubborn; while :; do sleep 0.1; done") &&
+    wait_for 20 test -s $TEST_DIR/$GUEST1/stubborn &&
+    as_user $GUEST1 flux cancel $id &&
+    wait_for 20 drained_for $id &&
+    state_is $id C &&
+    kill -9 $(cat $TEST_DIR/$GUEST1/stubborn) &&
+    wait_for 20 state_is $id CA
+'
+stop_instance
+test_expect_success 'the instance with a stubborn job stopped cleanly' 'test $STOP_RC -eq 143'
 
 start_owner_instance "$TEST_DIR/conf-noimp" || exit 1
 test_expect_success 'without exec.imp a guest job gets an exec exception that says why' '
