@@ -32,7 +32,7 @@
 #include "services/jobspec.h"
 #include "services/taskexec.h"
 
-#define INPUT_MAX (3u * 1024 * 1024) /* bytes of stdin: J of the largest jobspec, and more */
+#define INPUT_MAX (4u * 1024 * 1024) /* bytes of stdin: J of the largest jobspec, and more */
 
 struct task {
     const char *J;
@@ -58,12 +58,14 @@ static void __attribute__ ((noreturn, format (printf, 1, 2))) die (const char *f
 static char *read_input (size_t *len)
 {
     size_t size = 65536;
-    char *buf = malloc (size + 1);
+    char *buf = malloc (size + 1), *bigger;
     ssize_t n;
     int fd;
 
     *len = 0;
-    while (buf && (n = read (0, buf + *len, size - *len)) != 0) {
+    if (!buf)
+        die ("out of memory");
+    while ((n = read (0, buf + *len, size - *len)) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -72,11 +74,11 @@ static char *read_input (size_t *len)
             if (size >= INPUT_MAX)
                 die ("stdin: more than %u bytes", INPUT_MAX);
             size *= 2;
-            buf = realloc (buf, size + 1);
+            if (!(bigger = realloc (buf, size + 1)))
+                die ("out of memory");
+            buf = bigger;
         }
     }
-    if (!buf)
-        die ("out of memory");
     buf[*len] = '\0';
     if ((fd = open ("/dev/null", O_RDONLY)) >= 0 && fd != 0) {
         dup2 (fd, 0);

@@ -119,6 +119,12 @@ test_expect_success 'a guest job on two ranks: each rank reads J and runs its ta
     cat out &&
     test "$(cat out)" = "$(printf "0 $GUEST2\n1 $GUEST2")"
 '
+test_expect_success 'a guest job with a 400 KB environment runs (J through the IMP stdin)' '
+    b=$(head -c 100000 /dev/zero | tr "\\0" x) &&
+    out=$(as_user $GUEST1 env B1=$b B2=$b B3=$b B4=$b flux run sh -c \
+        "echo \$((\${#B1} + \${#B2} + \${#B3} + \${#B4}))") &&
+    test "$out" = 400000
+'
 test_expect_success 'a guest job output file belongs to the guest' '
     id=$(as_user $GUEST1 flux submit --output=job.{{id}}.out sh -c "echo to-file") &&
     as_user $GUEST1 flux job wait $id &&
