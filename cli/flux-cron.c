@@ -56,7 +56,7 @@ static void usage (FILE *f, const struct cron_cmd *cmd, int status)
     else {
         fprintf (f, "Usage: flux cron SUBCOMMAND [OPTIONS]\n");
         for (const struct cron_cmd *c = cron_cmds; c->name; c++)
-            fprintf (f, "  %-34s %s", c->synopsis, c->help + strspn (c->help, " "));
+            fprintf (f, "  %-40s %s", c->synopsis, c->help + strspn (c->help, " "));
     }
     exit (status);
 }
@@ -139,8 +139,12 @@ static char *read_all (FILE *f, const char *name)
         len += n;
         if (len > CRON_TEXT_MAX)
             die ("%s: more than %d bytes", name, CRON_TEXT_MAX);
-        if (len + 1 == max && !(buf = realloc (buf, max *= 2)))
-            break;
+        if (len + 1 == max) {
+            char *bigger = realloc (buf, max *= 2);
+            if (!bigger)
+                die ("out of memory");
+            buf = bigger;
+        }
     }
     if (!buf)
         die ("out of memory");
@@ -256,7 +260,7 @@ static void print_entry (json_t *e, int with_output)
     format_status (status, sizeof (status), e);
     if (json_is_true (json_object_get (e, "stopped")))
         snprintf (next, sizeof (next), "stopped");
-    printf ("%4jd %-8s %-14s %5jd %-19s %-8s %-19s %s\n",
+    printf ("%4jd %-8s %-15s %5jd %-19s %-8s %-19s %s\n",
             (intmax_t) json_integer_value (json_object_get (e, "id")),
             json_string_value (json_object_get (e, "type")),
             json_string_value (json_object_get (e, "schedule")),
@@ -283,7 +287,7 @@ static int cmd_list (const struct cron_cmd *cmd, int argc, char **argv)
     out = rpc ("list", json_object ());
     if (!(entries = json_object_get (out, "entries")))
         die ("list: malformed answer");
-    printf ("%4s %-8s %-14s %5s %-19s %-8s %-19s %s\n", "ID", "TYPE", "SCHEDULE", "RUNS",
+    printf ("%4s %-8s %-15s %5s %-19s %-8s %-19s %s\n", "ID", "TYPE", "SCHEDULE", "RUNS",
             "LAST-RUN", "STATUS", "NEXT-RUN", "COMMAND");
     json_array_foreach (entries, i, e) print_entry (e, o.output);
     json_decref (out);
