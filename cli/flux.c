@@ -34,6 +34,7 @@ static const struct command commands[] = {
     {"jobs", "list jobs"},
     {"cancel", "cancel jobs"},
     {"queue", "enable, disable, start, stop and wait for the job queue"},
+    {"cron", "run commands on a schedule (interval, crontab) on rank 0"},
     {NULL, NULL},
 };
 
