@@ -67,10 +67,12 @@ IMP_LDFLAGS  := -Wl,-z,noexecstack
 JOB_SHELL := shell/flux-shell
 
 PROGRAMS := $(DAEMONS) $(CLI_CMDS) $(IMP_PROGRAMS) $(JOB_SHELL)
+# Job-manager plugins shipped with jobd (jobd/plugins/NAME.c -> NAME.so, doc/jobtap.md).
+JOBD_PLUGINS := $(patsubst %.c,%.so,$(wildcard jobd/plugins/*.c))
 
 .SECONDARY:
 .PHONY: all check run sanitize fuzz install clean deps unit integration bench format cppcheck FORCE
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(JOBD_PLUGINS)
 
 .build-flags: FORCE
 	@echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $@
@@ -133,6 +135,8 @@ test/unit/check_%: test/unit/check_%.o $(LIBFX)
 
 # Job-manager plugins call back into jobd (services/jobtap.h): jobd exports those symbols.
 jobd/flux-jobd: LDFLAGS += -Wl,--export-dynamic-symbol=fx_jobtap_*
+jobd/plugins/%.so: jobd/plugins/%.c .build-flags
+	$(QLD)$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared -o $@ $< -ljansson
 test/plugins/%.so: test/plugins/%.c .build-flags
 	$(QLD)$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared -o $@ $< -ljansson
 
@@ -148,7 +152,7 @@ deps:
 unit: deps $(UNIT_TESTS)
 	@test/run-tests.sh unit
 
-integration: deps $(PROGRAMS) $(HELPERS)
+integration: deps $(PROGRAMS) $(JOBD_PLUGINS) $(HELPERS)
 	@test/run-tests.sh integration
 
 check: deps
@@ -197,6 +201,8 @@ install: all
 	install -m 0755 $(filter-out cli/flux,$(CLI_CMDS)) $(DESTDIR)$(LIBEXECDIR)/flux/cmd/
 	install -m 0755 $(DAEMONS) $(JOB_SHELL) $(DESTDIR)$(LIBEXECDIR)/flux/
 	install -m 4755 imp/flux-imp $(DESTDIR)$(LIBEXECDIR)/flux/flux-imp
+	install -d $(DESTDIR)$(LIBEXECDIR)/flux/plugins
+	install -m 0644 $(JOBD_PLUGINS) $(DESTDIR)$(LIBEXECDIR)/flux/plugins/
 
 format:
 	clang-format -i $(wildcard services/*.[ch] */*.[ch] test/*/*.c)
@@ -207,8 +213,8 @@ cppcheck:
 	    services $(DAEMON_DIRS) imp shell cli test/helpers
 
 clean:
-	rm -f $(PROGRAMS) $(UNIT_TESTS) $(HELPERS) $(BENCHES) $(FUZZERS) $(LIBFX) .build-flags
+	rm -f $(PROGRAMS) $(JOBD_PLUGINS) $(UNIT_TESTS) $(HELPERS) $(BENCHES) $(FUZZERS) $(LIBFX) .build-flags
 	find . -name '*.o' -delete -o -name '*.d' -delete
 	rm -rf test/fuzz/obj
 
--include $(wildcard services/*.d */*.d test/*/*.d)
+-include $(wildcard services/*.d */*.d test/*/*.d jobd/plugins/*.d)

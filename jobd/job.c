@@ -322,6 +322,69 @@ static int apply_exception (struct job *job, double t, json_t *ctx, struct fx_er
     return 0;
 }
 
+/* prolog-start, prolog-finish, epilog-start, epilog-finish {"description","status"?}: how
+ * many starts lack their finish (hold.c acts on it). */
+static int perilog_status (json_t *ctx, const char *name, int *status, struct fx_error *err)
+{
+    const char *desc;
+
+    if (json_unpack (ctx, "{s:s s?i}", "description", &desc, "status", status) < 0)
+        return errprintf (err, "%s: invalid context", name);
+    return 0;
+}
+
+static int apply_prolog_start (struct job *job, double t, json_t *ctx, struct fx_error *err)
+{
+    int status = 0;
+
+    (void) t;
+    if (perilog_status (ctx, "prolog-start", &status, err) < 0)
+        return -1;
+    job->prolog_active++;
+    job->prolog_asked = 1;
+    return 0;
+}
+
+static int apply_prolog_finish (struct job *job, double t, json_t *ctx, struct fx_error *err)
+{
+    int status = -1;
+
+    (void) t;
+    if (perilog_status (ctx, "prolog-finish", &status, err) < 0 || status == -1)
+        return errprintf (err, "prolog-finish: invalid context");
+    if (job->prolog_active > 0)
+        job->prolog_active--;
+    if (status != 0)
+        job->prolog_failed = 1;
+    else if (job->state == JOB_RUN && job->prolog_active == 0 && !job->prolog_failed)
+        job->prolog_released = 1;
+    return 0;
+}
+
+static int apply_epilog_start (struct job *job, double t, json_t *ctx, struct fx_error *err)
+{
+    int status = 0;
+
+    (void) t;
+    if (perilog_status (ctx, "epilog-start", &status, err) < 0)
+        return -1;
+    job->epilog_active++;
+    job->epilog_asked = 1;
+    return 0;
+}
+
+static int apply_epilog_finish (struct job *job, double t, json_t *ctx, struct fx_error *err)
+{
+    int status = -1;
+
+    (void) t;
+    if (perilog_status (ctx, "epilog-finish", &status, err) < 0 || status == -1)
+        return errprintf (err, "epilog-finish: invalid context");
+    if (job->epilog_active > 0)
+        job->epilog_active--;
+    return 0;
+}
+
 static int apply_clean (struct job *job, double t, json_t *ctx, struct fx_error *err)
 {
     (void) ctx;
@@ -353,7 +416,11 @@ static const struct rule {
     {"urgency", JOB_ACTIVE, 0, apply_urgency},
     {"alloc", JOB_SCHED, JOB_RUN, apply_alloc},
     {"start", JOB_RUN | JOB_CLEANUP, 0, apply_start},
+    {"prolog-start", JOB_RUN, 0, apply_prolog_start},
+    {"prolog-finish", JOB_RUN | JOB_CLEANUP, 0, apply_prolog_finish},
     {"finish", JOB_RUN | JOB_CLEANUP, 0, apply_finish},
+    {"epilog-start", JOB_CLEANUP, 0, apply_epilog_start},
+    {"epilog-finish", JOB_CLEANUP, 0, apply_epilog_finish},
     {"release", JOB_CLEANUP, 0, NULL},
     {"free", JOB_CLEANUP, 0, apply_free},
     {"exception", JOB_ACTIVE, 0, apply_exception},
@@ -412,6 +479,8 @@ int job_post (struct jobd *jd, struct job *job, const char *name, json_t *contex
     commit_append (jd, job->id, name, now, context);
     json_decref (context);
     fx_metric_inc (jd->m_events, name);
+    if (old != JOB_CLEANUP && job->state == JOB_CLEANUP && !strcmp (name, "exception"))
+        plugins_notify (jd, job, FX_JOBTAP_EXCEPTION); /* e.g. kill a running prolog */
     job_advance (jd, job, old);
     return 0;
 }
@@ -436,8 +505,8 @@ void job_raise (struct jobd *jd, struct job *job, const char *type, int severity
     job_post (jd, job, "exception", ctx);
 }
 
-/* CLEANUP: wait for the scheduler's answer and for the job's processes, then give the
- * resources back and clean. */
+/* CLEANUP: wait for the scheduler's answer, for the job's processes and for its prolog,
+ * run the epilog (hold.c), then give the resources back and clean. */
 void job_cleanup_progress (struct jobd *jd, struct job *job)
 {
     if (job->state != JOB_CLEANUP || job->alloc_pending)
@@ -446,7 +515,11 @@ void job_cleanup_progress (struct jobd *jd, struct job *job)
         exec_kill (jd, job, 15);
         return;
     }
+    if (job->prolog_active > 0)
+        return; /* being ended: its prolog-finish comes back here */
     if (job->has_alloc && !job->freed) {
+        if (hold_job_epilog (jd, job))
+            return;
         sched_job_free (jd, job);
         job_post (jd, job, "release", json_pack ("{s:s s:b}", "ranks", "all", "final", 1));
         job_post (jd, job, "free", NULL);

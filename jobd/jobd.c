@@ -235,6 +235,11 @@ struct jobd *jobd_create (struct ev_loop *loop, struct jobd_args *args, struct f
         return NULL;
     }
     jd->loop = loop;
+    if (!(jd->uri = strdup (args->uri ? args->uri : fx_peer_default_uri ()))
+        || commands_create (jd) < 0) {
+        errprintf (err, "out of memory");
+        goto error;
+    }
     if ((ttl = sign_max_ttl (args, err)) < 0)
         goto error;
     if (!(jd->peer = fx_peer_create (loop, args->uri, "jobd", err))) {
@@ -323,6 +328,7 @@ void jobd_destroy (struct jobd *jd)
     list_free (jd);
     for (size_t i = 0; i < jd->njobs; i++)
         exec_job_done (jd, jd->jobs[i]);
+    commands_destroy (jd); /* before the plugins that started them go */
     fx_signer_destroy (jd->signer);
     fx_peer_destroy (jd->peer);
     queue_free (jd);
@@ -335,5 +341,6 @@ void jobd_destroy (struct jobd *jd)
     fx_metrics_destroy (jd->metrics);
     free (jd->handlers);
     json_decref (jd->config);
+    free (jd->uri);
     free (jd);
 }

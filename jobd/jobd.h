@@ -14,6 +14,7 @@
 
 #include "services/fluid.h"
 #include "services/jobspec.h"
+#include "services/jobtap.h"
 #include "services/metrics.h"
 #include "services/peer.h"
 #include "services/sign.h"
@@ -73,7 +74,13 @@ struct job {
     int freed;              /* free event seen */
     struct exec_rank *exec; /* per-rank exec streams, NULL when none */
     int exec_nranks, exec_started, exec_done;
-    int events; /* events in the eventlog */
+    int prolog_active;   /* prolog-start events without their prolog-finish (hold.c) */
+    int epilog_active;   /* the same for the epilog */
+    int prolog_asked;    /* PROLOG callbacks called (or a prolog-start replayed) */
+    int prolog_failed;   /* a prolog-finish with a non-zero status */
+    int prolog_released; /* every prolog ended well in RUN: execd may have been asked */
+    int epilog_asked;    /* EPILOG callbacks called (or an epilog-start replayed) */
+    int events;          /* events in the eventlog */
 };
 
 struct jobd_args {
@@ -83,9 +90,10 @@ struct jobd_args {
     int no_router;            /* out: create failed for want of a router */
 };
 
-struct commit;  /* commit.c */
-struct plugins; /* plugin.c */
-struct listreq; /* list.c */
+struct commit;   /* commit.c */
+struct plugins;  /* plugin.c */
+struct commands; /* command.c */
+struct listreq;  /* list.c */
 
 struct jobd {
     struct ev_loop *loop;
@@ -93,6 +101,7 @@ struct jobd {
     int shutting_down;   /* jobd_shutdown ran: no new job starts */
     ev_timer shutdown_w; /* bounds the wait for running jobs to end */
     struct fx_peer *peer;
+    char *uri; /* the router's, for the commands jobd runs (FLUX_URI) */
     json_t *config;
     struct fx_signer *signer;
     struct fx_fluid_gen gen;
@@ -100,6 +109,7 @@ struct jobd {
     struct fx_handler *handlers;
     struct commit *commit;
     struct plugins *plugins;
+    struct commands *commands;
 
     struct job **jobs; /* every job, in id order */
     size_t njobs, jobs_alloc;
@@ -195,6 +205,26 @@ extern const struct fx_handler urgency_handlers[];
 int plugins_load (struct jobd *jd, struct fx_error *err);
 void plugins_unload (struct jobd *jd);
 int64_t plugins_priority (struct jobd *jd, const struct job *job);
+/* Call every plugin's callback for topic (enum fx_jobtap_topic) with job. */
+void plugins_notify (struct jobd *jd, struct job *job, int topic);
+
+/* hold.c: prolog and epilog events (doc/job.md "Prolog and epilog"). */
+/* The job's allocation is durable: ask the plugins for a prolog, start it when none holds. */
+void hold_job_run (struct jobd *jd, struct job *job);
+/* In CLEANUP with resources: ask the plugins for an epilog once.  Returns 1 while one runs. */
+int hold_job_epilog (struct jobd *jd, struct job *job);
+/* After a restart: a prolog or epilog that had started but not finished (see doc). */
+void hold_job_resume (struct jobd *jd, struct job *job);
+int hold_start (struct jobd *jd, uint64_t id, int epilog, const char *description);
+int hold_finish (struct jobd *jd, uint64_t id, int epilog, const char *description, int status,
+                 const char *note);
+
+/* command.c: children jobd runs for plugins (services/jobtap.h). */
+int commands_create (struct jobd *jd);
+void commands_destroy (struct jobd *jd); /* SIGTERM to every command left, no callbacks */
+struct fx_jobtap_cmd *command_start (struct jobd *jd, char *const argv[], char *const env[],
+                                     double timeout, double kill_timeout, fx_jobtap_cmd_f cb,
+                                     void *arg, struct fx_error *err);
 
 /* queue.c */
 extern const struct fx_handler queue_handlers[];

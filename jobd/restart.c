@@ -247,12 +247,17 @@ static void resume (struct jobd *jd)
 {
     for (size_t i = 0; i < jd->njobs; i++) {
         struct job *job = jd->jobs[i];
-        if (job->state == JOB_PRIORITY)
+        if (job->prolog_active > 0 || job->epilog_active > 0
+            || (job->state == JOB_RUN && job->prolog_failed))
+            hold_job_resume (jd, job); /* a prolog or epilog interrupted (hold.c) */
+        else if (job->state == JOB_RUN && !job->started && !job->prolog_asked)
+            hold_job_run (jd, job); /* allocated, prolog not yet asked for */
+        else if (job->state == JOB_PRIORITY)
             job_post (jd, job, "priority",
                       json_pack ("{s:I}", "priority", (json_int_t) plugins_priority (jd, job)));
         else if (job->state == JOB_RUN
-                 || (job->state == JOB_CLEANUP && job->has_alloc && !job->finished
-                     && job->t_run > 0))
+                 || (job->state == JOB_CLEANUP && job->has_alloc && !job->finished && job->t_run > 0
+                     && (!job->prolog_asked || job->prolog_released)))
             exec_start (jd, job, job->started); /* execd treats a known job as a reattach */
         else if (job->state == JOB_CLEANUP)
             job_cleanup_progress (jd, job);

@@ -47,7 +47,7 @@ static void alloc_committed_cb (struct jobd *jd, int rc, const char *errstr, voi
         return;
     }
     if (job->state == JOB_RUN)
-        exec_start (jd, job, 0);
+        hold_job_run (jd, job); /* the prolog, if any, then execd */
     else
         job_cleanup_progress (jd, job);
 }
