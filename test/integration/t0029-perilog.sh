@@ -123,10 +123,25 @@ test_expect_success 'a cancel during a long prolog ends it: job canceled, nothin
     test -z "$(drained)"
 '
 rm -f "$D/hold-prolog"
+# jobd killed during a prolog: its prolog got SIGTERM with it; the new jobd fails the job.
+test_expect_success 'a prolog interrupted by a jobd restart fails the job, drains nothing' '
+    : >"$D/log" && touch "$D/hold-prolog" &&
+    id=$(flux submit -N3 true) &&
+    wait_for 10 grep -q "^prolog 2 $id" "$D/log" &&
+    pkill -9 -f "flux-jobd .*$(instance_rundir)/" &&
+    rm -f "$D/hold-prolog" &&
+    wait_for 30 is_state "$id" F &&
+    flux jobs -a -n -o "{exception.type}|{exception.note}" "$id" >exc && cat exc &&
+    grep -qx "prolog|prolog interrupted by a restart of jobd" exc &&
+    events "$id" >ev && cat ev &&
+    grep -q "prolog-start prolog-finish exception epilog-start epilog-finish" ev &&
+    test -z "$(drained)"
+'
+rm -f "$D/hold-prolog"
 test_expect_success 'flux perilog-run without the job variables says what is missing' '
     ! env -u FLUX_JOB_ID flux perilog-run prolog 2>err &&
     grep -qx "flux-perilog-run: FLUX_JOB_ID is not set (perilog.so sets it)" err
 '
-stop_instance
+stop_instance_after_faults  # jobd was killed with -9 above
 test_expect_success 'the instance stopped cleanly' 'test "$STOP_RC" = 143'
 test_done
