@@ -48,6 +48,20 @@ int kill_signal_parse (const char *s)
     return -1;
 }
 
+/* What execd sends an IMP for sig: the signals it forwards, SIGUSR1 for SIGKILL, else 0. */
+static int imp_signal (int sig)
+{
+    static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGALRM, SIGUSR2, SIGCONT};
+
+    if (sig == SIGKILL)
+        return SIGUSR1;
+    for (size_t i = 0; i < sizeof (forwarded) / sizeof (forwarded[0]); i++) {
+        if (forwarded[i] == sig)
+            return sig;
+    }
+    return 0;
+}
+
 void kill_send (struct job *job, int sig)
 {
     if (job->ended)
@@ -66,9 +80,10 @@ void kill_send (struct job *job, int sig)
         return;
     }
     /* The IMP turns SIGUSR1 into SIGKILL of the job's processes: SIGKILL would kill only
-     * the IMP, and leave them. */
-    if (job->imp && sig == SIGKILL)
-        sig = SIGUSR1;
+     * the IMP, and leave them.  A signal the IMP does not forward would stop or kill the
+     * IMP alone (the job then outlives every cancel and drains the rank): it is not sent. */
+    if (job->imp && (sig = imp_signal (sig)) == 0)
+        return;
     for (int i = 0; job->tasks && i < job->ntasks; i++) {
         struct task *t = &job->tasks[i];
         if (t->pid > 0 && !t->done && kill (-t->pid, sig) < 0 && errno == ESRCH && !t->exited)

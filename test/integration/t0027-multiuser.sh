@@ -164,6 +164,16 @@ test_expect_success 'a guest job that ignores SIGTERM dies by the escalation' '
     ! kill -0 $pid 2>/dev/null &&
     ! as_user $OWNER flux resource status 2>/dev/null | grep -q unkillable
 '
+test_expect_success 'SIGSTOP or SIGPIPE to a guest job is not sent to its IMP: a cancel still ends it' '
+    id=$(as_user $GUEST1 flux submit sh -c "echo \$\$ >stopped; while :; do sleep 0.1; done") &&
+    wait_for 20 test -s $TEST_DIR/$GUEST1/stopped &&
+    as_user $GUEST1 flux job kill -s STOP $id &&
+    as_user $GUEST1 flux job kill -s 13 $id &&
+    as_user $GUEST1 flux cancel $id &&
+    wait_for 20 state_is $id CA &&
+    ! kill -0 $(cat $TEST_DIR/$GUEST1/stopped) 2>/dev/null &&
+    ! drained_for $id
+'
 stop_instance
 test_expect_success 'the multi-user instance stopped cleanly' 'test $STOP_RC -eq 143'
 
