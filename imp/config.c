@@ -101,11 +101,14 @@ int imp_conf_check_secure (const char *dir, struct fx_error *err)
     return 0;
 }
 
-int imp_conf_check_file (const char *path, struct fx_error *err)
+int imp_conf_check_file (const char *path, char *rp, struct fx_error *err)
 {
-    char rp[PATH_MAX];
     struct stat st;
 
+    if (path[0] != '/') {
+        errno = EPERM;
+        return errprintf (err, "%s: not an absolute path", path);
+    }
     if (!realpath (path, rp) || stat (rp, &st) < 0)
         return errprintf (err, "%s: %s", path, strerror (errno));
     errno = EPERM;

@@ -39,8 +39,9 @@ struct imp {
  * root.  Returns 0, or -1 with a one-line reason naming the path in err. */
 int imp_conf_check_secure (const char *dir, struct fx_error *err);
 
-/* Check that a file run as root (run.NAME.path) can be changed only by root. */
-int imp_conf_check_file (const char *path, struct fx_error *err);
+/* Check that a file run as root (run.NAME.path, absolute) can be changed only by root; its
+ * resolved path, the one checked and so the one to run, is put in rp (PATH_MAX bytes). */
+int imp_conf_check_file (const char *path, char *rp, struct fx_error *err);
 
 /* Check both configuration directories and load them into imp->conf and imp->max_ttl.  A
  * missing imp directory is "no configuration"; a missing security directory gives the

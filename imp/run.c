@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +105,7 @@ static bool name_valid (const char *name)
 int imp_cmd_run (struct imp *imp, int argc, char **argv)
 {
     struct imp_decision d = {"run", 0, imp_caller_env (imp, "FLUX_JOB_ID"), NULL};
-    char key[128], *args[2] = {NULL, NULL};
+    char key[128], rp[PATH_MAX], *args[2] = {NULL, NULL};
     static struct envbuf env;
     struct fx_error err;
     const json_t *path;
@@ -121,11 +122,12 @@ int imp_cmd_run (struct imp *imp, int argc, char **argv)
     if (!imp_caller_allowed (imp, key, NULL))
         imp_refuse (imp, &d, "user %s (uid %lu) is not in run.%s.allowed-users",
                     imp->caller[0] ? imp->caller : "?", (unsigned long) imp->ruid, argv[0]);
-    if (imp_conf_check_file (d.path, &err) < 0)
+    if (imp_conf_check_file (d.path, rp, &err) < 0)
         imp_refuse (imp, &d, "%s", err.text);
+    args[0] = (char *) d.path; /* argv [path] as configured; what runs is what was checked */
+    d.path = rp;
     snprintf (key, sizeof (key), "run.%s.allowed-environment", argv[0]);
     env_build (imp, imp_conf_list (imp, key, NULL), &env);
-    args[0] = (char *) d.path;
     struct imp_target t = {
         .uid = 0,
         .gid = 0,

@@ -72,6 +72,8 @@ run = {
   prolog = { path = "$BIN/script"; allowed-users = [ "fxowner" ];
              allowed-environment = [ "FLUX_*" ]; };
   fail = { path = "$BIN/fail"; allowed-users = [ "fxowner" ]; };
+  relative = { path = "script"; allowed-users = [ "fxowner" ]; };
+  linked = { path = "$D/owned/script"; allowed-users = [ "fxowner" ]; };
 };
 EOF
 echo 'sign = { max-ttl = 3600; };' >security.d/sign.conf
@@ -207,6 +209,14 @@ test_expect_success 'run NAME: the script runs as root with only the run environ
         FLUX_MUNGE_SOCKET=$FLUX_MUNGE_SOCKET FLUX_OWNER_USERID=$OWNER_UID \
         FLUX_SECURITY_CONF_DIR=$D/security.d FLUX_X=1 HOME=/root \
         PATH=/usr/sbin:/usr/bin:/sbin:/bin USER=root | sort | cmp - env
+'
+test_expect_success 'run NAME: a relative run.NAME.path is refused (the caller would choose its directory)' '
+    (cd "$BIN" && says 1 "flux-imp: run: script: not an absolute path" as fxowner "$IMP" run relative)
+'
+test_expect_success 'run NAME: a path through a link the caller owns runs the file that was checked' '
+    mkdir -p owned && chown fxowner owned && ln -sfn "$BIN/script" owned/script &&
+    as fxowner "$IMP" run linked >out &&
+    grep -x "uid=0 groups=0 argv=$BIN/script " out
 '
 test_expect_status 5 'run NAME: the IMP exits with the script status' '
     as fxowner "$IMP" run fail
