@@ -30,11 +30,14 @@ static const struct command commands[] = {
     {"keygen", "create the cluster certificate of an instance"},
     {"overlay", "show the tree overlay and its health"},
     {"kvs", "read and write the key-value store"},
+    {"submit", "submit a job"},
+    {"run", "submit a job, wait for it and show its output"},
     {"job", "manage jobs: urgency, cancel, signal, wait, eventlog, output, purge"},
     {"jobs", "list jobs"},
     {"cancel", "cancel jobs"},
     {"queue", "enable, disable, start, stop and wait for the job queue"},
     {"cron", "run commands on a schedule (interval, crontab) on rank 0"},
+    {"perilog-run", "run a job's prolog or epilog on its ranks (job-manager.prolog.command)"},
     {NULL, NULL},
 };
 

@@ -6,14 +6,14 @@ cd "$TEST_DIR" || exit 1
 unset FLUX_URI FLUX_MUNGE_SOCKET
 
 USAGE='Usage: flux [-h] [-V] COMMAND [ARGS...]'
-COMMANDS='start ping dmesg config getattr hostlist keygen overlay kvs job jobs cancel queue resource'
+COMMANDS='start ping dmesg config getattr hostlist keygen overlay kvs submit run job jobs cancel queue resource cron perilog-run'
 
 test_expect_success 'flux help lists the commands, one per line' '
     flux help >out &&
     for c in $COMMANDS; do
         grep -E -q "^  $c +[a-z]" out || { echo "$c is not listed"; exit 1; }
     done &&
-    test $(grep -c -E "^  [a-z]+ +[a-z]" out) -eq $(echo $COMMANDS | wc -w)
+    test $(grep -c -E "^  [a-z-]+ +[a-z]" out) -eq $(echo $COMMANDS | wc -w)
 '
 test_expect_success 'flux --help and flux -h print the same list' '
     flux help >help && flux --help >long && flux -h >short &&
