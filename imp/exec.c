@@ -232,7 +232,7 @@ static void start_shell (const struct imp *imp, struct imp_decision *d, const ch
 int imp_cmd_exec (struct imp *imp, int argc, char **argv)
 {
     struct imp_decision d = {"exec", -1, NULL, NULL};
-    char shell[PATH_MAX];
+    char shell[PATH_MAX], rp[PATH_MAX];
     struct fx_error err;
     size_t len;
     char *buf;
@@ -251,6 +251,9 @@ int imp_cmd_exec (struct imp *imp, int argc, char **argv)
     d.path = shell;
     if (!shell_allowed (imp, shell))
         imp_refuse (imp, &d, "shell %s is not in exec.allowed-shells", shell);
+    /* The shell runs as any user who signs a job: only root may be able to change it. */
+    if (imp_conf_check_file (shell, rp, &err) < 0)
+        imp_refuse (imp, &d, "%s", err.text);
     if (!(buf = read_request (&len, &err)))
         imp_refuse (imp, &d, "%s", err.text);
     if ((d.target = verify_unprivileged (imp, buf, len, &err)) < 0)

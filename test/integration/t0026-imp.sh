@@ -62,11 +62,13 @@ env | grep -v -E '^(PWD|SHLVL|_)=' | sort | sed 's/^/env:/'
 EOF
 printf '#!/bin/sh\nexit 5\n' >"$BIN/fail"
 cp "$BIN/shell" "$BIN/othershell"
+cp "$BIN/shell" "$BIN/weakshell"
 chmod 0755 "$BIN"/* && chmod 0644 imp.d/* 2>/dev/null
+chmod 0775 "$BIN/weakshell"
 cat >imp.d/imp.conf <<EOF
 exec = {
   allowed-users = [ "fxowner" ];
-  allowed-shells = [ "$BIN/shell" ];
+  allowed-shells = [ "$BIN/shell", "$BIN/weakshell" ];
 };
 run = {
   prolog = { path = "$BIN/script"; allowed-users = [ "fxowner" ];
@@ -144,6 +146,10 @@ test_expect_success 'exec: a caller not in exec.allowed-users is refused' '
 test_expect_success 'exec: a shell not in exec.allowed-shells is refused' '
     says 1 "flux-imp: exec: shell $BIN/othershell is not in exec.allowed-shells" \
         as fxowner "$IMP" exec "$BIN/othershell" ƒ1 <req.guest
+'
+test_expect_success 'exec: an allowed shell that others than root could change is refused' '
+    says 1 "flux-imp: exec: $BIN/weakshell: writable by group or others" \
+        as fxowner "$IMP" exec "$BIN/weakshell" ƒ1 <req.guest
 '
 test_expect_success 'exec: a J signed by fxguest whose header names fxguest2 is refused' '
     request fxguest --userid=$GUEST2_UID >req.forged &&
