@@ -245,10 +245,13 @@ static void envp_free (char **envp)
     free (envp);
 }
 
-/* env's variables (FLUX_URI replaced), FLUX_URI, and PATH when env has none. */
+/* env's variables (FLUX_URI replaced), FLUX_URI, PATH when env has none, and execd's
+ * FLUX_MUNGE_SOCKET when env has none (a test instance's private munged: without it a
+ * command could not talk to the instance). */
 static char **envp_create (struct execd *ed, const json_t *env, const char **path)
 {
-    size_t n = 0, max = (env ? json_object_size (env) : 0) + 3;
+    size_t n = 0, max = (env ? json_object_size (env) : 0) + 4;
+    const char *munge = getenv ("FLUX_MUNGE_SOCKET");
     char **envp = calloc (max, sizeof (char *));
     const char *key;
     json_t *v;
@@ -269,6 +272,9 @@ static char **envp_create (struct execd *ed, const json_t *env, const char **pat
         goto nomem;
     if ((!env || !json_object_get (env, "PATH"))
         && asprintf (&envp[n++], "PATH=%s", RUN_DEFAULT_PATH) < 0)
+        goto nomem;
+    if (munge && (!env || !json_object_get (env, "FLUX_MUNGE_SOCKET"))
+        && asprintf (&envp[n++], "FLUX_MUNGE_SOCKET=%s", munge) < 0)
         goto nomem;
     return envp;
 nomem:

@@ -45,13 +45,15 @@ test_expect_success 'execd.run on rank 1 runs there: FLUX_URI is the rank 1 rout
     test "$(jq -r .output out)" = "$(rank_uri 1)" &&
     test "$(jq .status out)" = 0
 '
-test_expect_success 'the environment is exactly env, FLUX_URI and a default PATH; cwd is /' '
+test_expect_success 'the environment is exactly env, FLUX_URI, the instance munged and a default PATH; cwd is /' '
     run 0 "{\"argv\":[\"sh\",\"-c\",\"pwd; env | sort\"],\"env\":{\"A\":\"1\"}}" >out &&
     jq -r .output out >env.out &&
     grep -x / env.out &&
     grep -x A=1 env.out &&
     grep -x PATH=/usr/sbin:/usr/bin:/sbin:/bin env.out &&
     grep -x "FLUX_URI=$(rank_uri 0)" env.out &&
+    grep -x "FLUX_MUNGE_SOCKET=$FLUX_MUNGE_SOCKET" env.out &&
+    { ! grep -v -E "^$|^(/|A=1|PATH=|FLUX_URI=|FLUX_MUNGE_SOCKET=|PWD=|SHLVL=|_=)" env.out; } &&
     ! grep -q ^HOME= env.out
 '
 test_expect_success 'argv[0] is searched in the PATH of env' '
