@@ -132,6 +132,7 @@ guest_tree() {
         case $f in */cli/*|*.c|*.o|*.d) ;; *) mkdir -p "$dst/$(basename "$(dirname "$f")")" &&
             cp "$f" "$dst/$(basename "$(dirname "$f")")/" ;; esac
     done
+    mkdir -p "$dst/jobd/plugins" && cp "$SRCDIR"/jobd/plugins/*.so "$dst/jobd/plugins/" 2>/dev/null
     cp "$SRCDIR/services/msg.h" "$dst/services/"  # marks a source tree (services/paths.c)
     chmod -R a+rX "$dst"
     GUEST_BIN=$dst/cli

@@ -5,7 +5,9 @@
 # output file is its own; neither guest can see the other's output or cancel the other's
 # job, the owner can; a cancel reaches the job through the IMP, and a job that ignores
 # SIGTERM dies by the escalation (SIGKILL, sent to the IMP as SIGUSR1); without exec.imp a
-# guest's job gets an exec exception that says so.  Needs root (useradd, setuid).
+# guest's job gets an exec exception that says so; with perilog.so, the prolog and epilog
+# run as root on each rank through flux-imp run, with the allowed environment only, and a
+# failing one drains the ranks with the reason.  Needs root (useradd, setuid).
 TEST_NAME=t0027-multiuser
 . "$(dirname "$0")/lib.sh"
 
@@ -198,5 +200,73 @@ test_expect_success 'without exec.imp a guest job gets an exec exception that sa
 '
 stop_instance
 test_expect_success 'the single-user instance stopped cleanly' 'test $STOP_RC -eq 143'
+
+# Prolog and epilog as root on each rank of a job: perilog.so runs flux perilog-run as the
+# owner, which runs `flux-imp run prolog` on every rank through execd.run.  env passes the
+# test IMP its configuration directory (the installed IMP has it compiled in).
+for x in prolog epilog; do
+    cat >"$TEST_DIR/imp/$x" <<EOF
+#!/bin/sh
+test -e "$TEST_DIR/imp/fail-$x" && { echo "$x: scratch filesystem missing"; exit 4; }
+echo "\$(id -u) \$(env | grep -v -E '^(PWD|SHLVL|_)=' | sort | tr '\\n' ' ')" >>"$TEST_DIR/imp/$x.out"
+EOF
+    chmod 755 "$TEST_DIR/imp/$x"
+done
+cat >>"$TEST_DIR/imp/conf.d/imp.conf" <<EOF
+run = {
+  prolog = { path = "$TEST_DIR/imp/prolog"; allowed-users = [ "$OWNER" ];
+             allowed-environment = [ "FLUX_URI" ]; };
+  epilog = { path = "$TEST_DIR/imp/epilog"; allowed-users = [ "$OWNER" ]; };
+};
+EOF
+mkdir -p "$TEST_DIR/conf-perilog"
+IMP_RUN="env,FLUX_IMP_CONF_DIR=$TEST_DIR/imp/conf.d,$TEST_DIR/imp/flux-imp,run"
+cat >"$TEST_DIR/conf-perilog/instance.conf" <<EOF
+access = { allow-guest-user = true; };
+exec = { imp = "$TEST_DIR/imp/flux-imp"; };
+job-manager = {
+  plugins = ( { load = "perilog.so"; } );
+  prolog = { command = [ "flux", "perilog-run", "prolog", "-d", "$TEST_DIR/none",
+                         "-e", "$IMP_RUN,prolog" ]; };
+  epilog = { command = [ "flux", "perilog-run", "epilog", "-d", "$TEST_DIR/none",
+                         "-e", "$IMP_RUN,epilog" ]; };
+};
+EOF
+
+# env_of FILE: the names of the variables the script saw on its first run, sorted, on a line.
+env_of() {
+    sed -n 1p "$1" | tr ' ' '\n' | sed -n 's/=.*//p' | sort | tr '\n' ' '
+}
+# lines_are N FILE: FILE has N lines.
+lines_are() {
+    test -f "$2" && test "$(wc -l <"$2")" -eq "$1"
+}
+
+start_owner_instance "$TEST_DIR/conf-perilog" --size=2 || exit 1
+test_expect_success 'prolog and epilog run as root on each rank of a guest job, allowed environment only' '
+    id=$(as_user $GUEST1 flux submit -N2 -n2 true) &&
+    as_user $GUEST1 flux job wait $id &&
+    wait_for 20 lines_are 2 $TEST_DIR/imp/epilog.out &&
+    lines_are 2 $TEST_DIR/imp/prolog.out &&
+    test $(grep -c "^0 " $TEST_DIR/imp/prolog.out) -eq 2 &&
+    test $(grep -c "^0 " $TEST_DIR/imp/epilog.out) -eq 2 &&
+    grep -q "FLUX_JOB_USERID=$(id -u $GUEST1) " $TEST_DIR/imp/prolog.out &&
+    grep -q "FLUX_OWNER_USERID=$(id -u $OWNER) " $TEST_DIR/imp/prolog.out &&
+    grep -q "FLUX_JOB_RANKS=0-1 " $TEST_DIR/imp/epilog.out &&
+    test "$(env_of $TEST_DIR/imp/prolog.out)" = "FLUX_JOB_ID FLUX_JOB_RANKS FLUX_JOB_USERID FLUX_OWNER_USERID FLUX_URI HOME PATH USER " &&
+    test "$(env_of $TEST_DIR/imp/epilog.out)" = "FLUX_JOB_ID FLUX_JOB_RANKS FLUX_JOB_USERID FLUX_OWNER_USERID HOME PATH USER "
+'
+test_expect_success 'a root prolog that fails drains the job ranks, naming the command, host and status' '
+    touch $TEST_DIR/imp/fail-prolog &&
+    ! as_user $GUEST2 flux run -N2 -n2 true 2>err; cat err &&
+    rm -f $TEST_DIR/imp/fail-prolog &&
+    grep -q "prolog" err &&
+    as_user $OWNER flux resource drain >drained && cat drained &&
+    grep -q "prolog: .*flux-imp run prolog failed on .* (rank 0), exit 4: prolog: scratch filesystem missing" drained &&
+    grep -q "prolog: .*flux-imp run prolog failed on .* (rank 1), exit 4: prolog: scratch filesystem missing" drained &&
+    as_user $OWNER flux resource undrain 0-1
+'
+stop_instance
+test_expect_success 'the instance with a root prolog and epilog stopped cleanly' 'test $STOP_RC -eq 143'
 
 test_done
