@@ -205,7 +205,7 @@ install: all
 	install -m 0644 $(JOBD_PLUGINS) $(DESTDIR)$(LIBEXECDIR)/flux/plugins/
 
 format:
-	clang-format -i $(wildcard services/*.[ch] */*.[ch] test/*/*.c)
+	clang-format -i $(wildcard services/*.[ch] */*.[ch] test/*/*.c jobd/plugins/*.c)
 
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
