@@ -8,8 +8,10 @@
  * has exited and the pipe is at EOF; then its callback gets the wait status, whether the
  * timeout fired, and the output made valid UTF-8.  A timeout sends SIGTERM to the group, then
  * SIGKILL kill-timeout later; a pipe held open by a process that left the group is given up
- * one more kill-timeout after that.  Nothing here blocks; an execd.run request that does not
- * decode gets one error answer, and the requester going away does not stop the command.
+ * one more kill-timeout after that.  When the command exits before any timeout, a pipe still
+ * held open (by a process it left in the background) is given up one second later.  Nothing here
+ * blocks; an execd.run request that does not decode gets one error answer, and the requester going
+ * away does not stop the command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +27,8 @@
 #include "execd/execd.h"
 #include "services/taskexec.h"
 
-#define RUN_ARGV_MAX 4096 /* arguments in one execd.run request */
+#define RUN_ARGV_MAX   4096 /* arguments in one execd.run request */
+#define RUN_DRAIN_TIME 1.0  /* seconds the pipe may stay open after the command exited */
 
 struct run {
     struct execd *ed;
@@ -34,7 +37,7 @@ struct run {
     int status;
     int fd; /* the output pipe's read end; -1 at EOF */
     int timedout;
-    int stage; /* 0: running, 1: SIGTERM sent, 2: SIGKILL sent */
+    int stage; /* 0: running, 1: SIGTERM sent, 2: SIGKILL sent or exited (pipe given up) */
     double kill_timeout;
     ev_child child_w;
     ev_io io_w;
@@ -178,6 +181,12 @@ static void child_cb (struct ev_loop *loop, ev_child *w, int revents)
     ev_child_stop (loop, w);
     r->exited = 1;
     r->status = w->rstatus;
+    if (r->fd >= 0 && r->stage == 0) { /* something it left behind holds the pipe */
+        r->stage = 2;
+        ev_timer_stop (loop, &r->timer_w);
+        ev_timer_set (&r->timer_w, RUN_DRAIN_TIME, 0.);
+        ev_timer_start (loop, &r->timer_w);
+    }
     run_check_done (r);
 }
 

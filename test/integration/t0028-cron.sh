@@ -85,6 +85,14 @@ test_expect_success 'a command that ignores SIGTERM is killed kill-timeout later
     test "$(jq .timedout out)" = true &&
     test "$(jq .status out)" = 9
 '
+test_expect_success 'a command that leaves a process holding its output is answered once it exits' '
+    start=$SECONDS &&
+    timeout 20 "$RPC" execd.run "{\"argv\":[\"sh\",\"-c\",\"sleep 3002 & echo \$!\"]}" 0 >out &&
+    kill "$(jq -r .output out)" &&
+    test "$(jq .status out)" = 0 &&
+    test "$(jq .timedout out)" = false &&
+    test $((SECONDS - start)) -lt 10
+'
 test_expect_success 'bad requests get one-line errors' '
     ! run 0 "{}" >out && grep -q "^error: execd.run: " out &&
     ! run 0 "{\"argv\":[]}" >out && grep -q "argv must be an array" out &&
