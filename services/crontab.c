@@ -5,7 +5,8 @@
  * field is an error that names the field and the text at fault (a caller such as execd's
  * cron service prefixes FILE:LINE).  The next-run search walks forward by month, day, hour
  * and minute (skipping whole months or days that cannot match), normalizing through
- * mktime(), so daylight saving changes are handled by the C library's rules.
+ * mktime(), so daylight saving changes are handled by the C library's rules; a schedule of
+ * every hour steps by real minutes, so that it runs through a repeated hour as usual.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -312,6 +313,14 @@ static void advance (const struct fx_cronsched *s, struct tm *tm)
     tm->tm_isdst = -1;
 }
 
+/* With every hour, the hour never decides: within a matching day the next candidate is the
+ * next real minute (through a repeated hour too, as the minute field asks).  Given hours run
+ * once per local time: a repeated hour is skipped. */
+static int real_minutes (const struct fx_cronsched *s, const struct tm *tm)
+{
+    return s->hour == 0xffffffu && ((s->month >> (tm->tm_mon + 1)) & 1) && day_matches (s, tm);
+}
+
 time_t fx_cronsched_next (const struct fx_cronsched *s, time_t after)
 {
     time_t t = after - (after % 60 + 60) % 60 + 60, limit = after + NEXT_MAX_YEARS * 366 * 86400l;
@@ -323,6 +332,13 @@ time_t fx_cronsched_next (const struct fx_cronsched *s, time_t after)
     for (int i = 0; i < NEXT_MAX_STEPS && t <= limit; i++) {
         if (fx_cronsched_match (s, &tm))
             return t;
+        if (real_minutes (s, &tm)) {
+            next = t + 60;
+            if (!localtime_r (&next, &tm))
+                goto none;
+            t = next;
+            continue;
+        }
         advance (s, &tm);
         next = mktime (&tm);
         if (next == (time_t) -1)

@@ -234,6 +234,25 @@ START_TEST (test_next_dst)
         ck_assert_msg (second - first == 86400 + 3600, "second run %ld s later",
                        (long) (second - first));
     }
+    /* with every hour, runs follow real time through the repeated hour: hourly at 01:00
+     * EDT, 01:00 EST, 02:00 EST; every 20 minutes never waits more than 20 minutes */
+    {
+        struct fx_cronsched s = sched ("0 * * * *");
+        time_t t = fx_cronsched_next (&s, at ("2024-11-03 00:30"));
+        for (int i = 0; i < 3; i++) {
+            time_t n = fx_cronsched_next (&s, t);
+            ck_assert_msg (n - t == 3600, "hourly step %d: %ld s", i, (long) (n - t));
+            t = n;
+        }
+        s = sched ("*/20 * * * *");
+        t = at ("2024-11-03 00:40");
+        for (int i = 0; i < 12; i++) {
+            time_t n = fx_cronsched_next (&s, t);
+            ck_assert_msg (n - t == 1200, "*/20 step %d: %ld s", i, (long) (n - t));
+            t = n;
+        }
+        check_next ("30 * * * *", "2024-03-10 01:45", "2024-03-10 03:30");
+    }
     /* every minute goes through the repeated hour without going back */
     {
         struct fx_cronsched s = sched ("* * * * *");
