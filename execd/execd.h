@@ -230,6 +230,9 @@ void task_env_free (struct job *job);
 /* Start task t (its rank and local_id set).  -1 with a message; *cwd_failed is set when
  * the job's working directory is the cause. */
 int task_start (struct task *t, int *cwd_failed, struct fx_error *err);
+/* vfork with every signal blocked (no handler of execd may run in the child); the child calls
+ * child_fn(arg), which must exec or _exit.  Returns the pid, or -1 with errno. */
+pid_t execd_vfork (void (*child_fn) (void *arg), void *arg);
 /* Stop watching a task's process and pipes (job teardown). */
 void task_release (struct task *t);
 /* The cores task t is bound to (a new set), or NULL with ENOMEM. */

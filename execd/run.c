@@ -233,18 +233,9 @@ static void __attribute__ ((noreturn)) child (const struct run_spawn *s)
     fx_taskexec (s->argv, s->envp, s->path, "flux-execd");
 }
 
-static pid_t spawn_vfork (const struct run_spawn *s)
+static void run_child (void *arg)
 {
-    sigset_t all, old;
-    pid_t pid;
-
-    sigfillset (&all);
-    sigprocmask (SIG_SETMASK, &all, &old); /* no handler of execd may run in the child */
-    pid = vfork ();
-    if (pid == 0)
-        child (s);
-    sigprocmask (SIG_SETMASK, &old, NULL);
-    return pid;
+    child (arg);
 }
 
 static void envp_free (char **envp)
@@ -309,7 +300,7 @@ static int run_spawn (struct run *r, const struct run_opts *o, struct fx_error *
     }
     fcntl (p[0], F_SETFL, O_NONBLOCK);
     s.fd_out = p[1];
-    r->pid = spawn_vfork (&s);
+    r->pid = execd_vfork (run_child, &s);
     close (p[1]);
     envp_free (envp);
     if (r->pid < 0) {

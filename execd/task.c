@@ -161,7 +161,7 @@ static void __attribute__ ((noreturn)) child (struct spawn *s)
 }
 
 /* vfork in a function of its own: nothing of the caller's frame can be clobbered. */
-static pid_t spawn_vfork (struct spawn *s)
+pid_t execd_vfork (void (*child_fn) (void *arg), void *arg)
 {
     sigset_t all, old;
     pid_t pid;
@@ -170,9 +170,14 @@ static pid_t spawn_vfork (struct spawn *s)
     sigprocmask (SIG_SETMASK, &all, &old); /* no handler of execd may run in the child */
     pid = vfork ();
     if (pid == 0)
-        child (s);
+        child_fn (arg);
     sigprocmask (SIG_SETMASK, &old, NULL);
     return pid;
+}
+
+static void task_child (void *arg)
+{
+    child (arg);
 }
 
 /* The task's CPUs: local task i of n gets the allocated cores whose index mod n is i, or
@@ -327,7 +332,7 @@ int task_start (struct task *t, int *cwd_failed, struct fx_error *err)
         goto error;
     s.fd_out = fds[2];
     s.fd_err = fds[3];
-    if ((pid = spawn_vfork (&s)) < 0) {
+    if ((pid = execd_vfork (task_child, &s)) < 0) {
         errprintf (err, "fork: %s", strerror (errno));
         goto error;
     }
