@@ -401,6 +401,18 @@ static void drain_failures (struct prun *pr)
     }
 }
 
+static void prun_free (struct prun *pr)
+{
+    for (size_t i = 0; i < pr->nfails; i++)
+        free (pr->fails[i].reason);
+    free (pr->fails);
+    fx_rlist_destroy (pr->R);
+    fx_idset_destroy (pr->ranks);
+    json_decref (pr->env);
+    json_decref (pr->eargv);
+    free (pr->ecmd);
+}
+
 static void signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
 {
     struct prun *pr = w->data;
@@ -436,5 +448,6 @@ int main (int argc, char **argv)
     for (size_t i = 0; i < pr.nfails; i++)
         fprintf (stderr, "flux-perilog-run: %s\n", pr.fails[i].reason);
     fx_peer_destroy (pr.peer);
+    prun_free (&pr);
     return pr.nfails ? 1 : 0;
 }

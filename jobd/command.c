@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <syslog.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,10 @@
 #include "jobd/jobd.h"
 
 #define DRAIN_TIME 1.0 /* seconds the output may stay open after the command exited */
+/* A command with no timeout that runs this long is logged as a warning, then again every
+ * SLOW_REPEAT seconds: an epilog that hangs holds its job's resources until someone acts. */
+#define SLOW_FIRST  300.0
+#define SLOW_REPEAT 1800.0
 
 struct fx_jobtap_cmd {
     struct jobd *jd;
@@ -33,7 +38,9 @@ struct fx_jobtap_cmd {
     int fd;                     /* output pipe, -1 once closed */
     ev_child child_w;
     ev_io out_w;
-    ev_timer timeout_w, kill_w, drain_w;
+    ev_timer timeout_w, kill_w, drain_w, slow_w;
+    double t_start;
+    char what[160]; /* "flux perilog-run epilog (job ƒ2grBbm)", for the slow warning */
     int exited, status, timedout;
     char out[FX_JOBTAP_OUTPUT_MAX + 1];
     size_t outlen;
@@ -69,6 +76,7 @@ static void stop_all (struct fx_jobtap_cmd *cmd)
     ev_timer_stop (loop, &cmd->timeout_w);
     ev_timer_stop (loop, &cmd->kill_w);
     ev_timer_stop (loop, &cmd->drain_w);
+    ev_timer_stop (loop, &cmd->slow_w);
     if (cmd->fd >= 0)
         close (cmd->fd);
     cmd->fd = -1;
@@ -136,6 +144,7 @@ static void child_cb (struct ev_loop *loop, ev_child *w, int revents)
     ev_child_stop (loop, w);
     ev_timer_stop (loop, &cmd->timeout_w);
     ev_timer_stop (loop, &cmd->kill_w);
+    ev_timer_stop (loop, &cmd->slow_w);
     if (cmd->fd < 0)
         finish (cmd);
     else
@@ -212,6 +221,28 @@ static void timeout_cb (struct ev_loop *loop, ev_timer *w, int revents)
     (void) revents;
     cmd->timedout = 1;
     fx_jobtap_cmd_terminate (cmd);
+}
+
+static void slow_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct fx_jobtap_cmd *cmd = w->data;
+
+    (void) revents;
+    fx_log (cmd->jd->peer, LOG_WARNING, "%s (pid %d) still running after %.0fs, with no timeout",
+            cmd->what, (int) cmd->pid, ev_now (loop) - cmd->t_start);
+}
+
+/* The first words of argv and the job id of env, for the slow warning. */
+static void describe (struct fx_jobtap_cmd *cmd, char *const argv[], char *const env[])
+{
+    size_t n = 0;
+
+    for (int i = 0; argv[i] && i < 3 && n < sizeof (cmd->what); i++)
+        n += (size_t) snprintf (cmd->what + n, sizeof (cmd->what) - n, "%s%s", i ? " " : "",
+                                argv[i]);
+    for (size_t i = 0; env && env[i] && n < sizeof (cmd->what); i++)
+        if (!strncmp (env[i], "FLUX_JOB_ID=", 12))
+            snprintf (cmd->what + n, sizeof (cmd->what) - n, " (job %s)", env[i] + 12);
 }
 
 /* argv0 found in env's PATH (default /usr/bin:/bin) into buf; NULL with ENOENT. */
@@ -318,12 +349,17 @@ struct fx_jobtap_cmd *command_start (struct jobd *jd, char *const argv[], char *
     ev_timer_init (&cmd->timeout_w, timeout_cb, timeout, 0);
     ev_timer_init (&cmd->kill_w, kill_cb, kill_timeout > 0 ? kill_timeout : 10.0, 0);
     ev_timer_init (&cmd->drain_w, drain_cb, DRAIN_TIME, 0);
+    ev_timer_init (&cmd->slow_w, slow_cb, SLOW_FIRST, SLOW_REPEAT);
     cmd->child_w.data = cmd->out_w.data = cmd->timeout_w.data = cmd->kill_w.data =
-        cmd->drain_w.data = cmd;
+        cmd->drain_w.data = cmd->slow_w.data = cmd;
+    cmd->t_start = ev_now (jd->loop);
+    describe (cmd, argv, env);
     ev_child_start (jd->loop, &cmd->child_w);
     ev_io_start (jd->loop, &cmd->out_w);
     if (timeout > 0)
         ev_timer_start (jd->loop, &cmd->timeout_w);
+    else
+        ev_timer_start (jd->loop, &cmd->slow_w);
     cmd->next = jd->commands->head;
     jd->commands->head = cmd;
     return cmd;
