@@ -14,8 +14,8 @@
 
 #define START_TIMEOUT 15.0 /* seconds for a daemon to become ready */
 #define STOP_TIMEOUT  5.0  /* seconds between SIGTERM and SIGKILL */
-#define MAX_ARGS 16
-#define MAX_RESTARTS 10 /* within one instance's life, per process */
+#define MAX_ARGS      16
+#define MAX_RESTARTS  10 /* within one instance's life, per process */
 
 struct proc {
     pid_t pid;
@@ -23,8 +23,9 @@ struct proc {
     char log[256];
     char *argv[MAX_ARGS]; /* owned, for restarts */
     int restarts;
-    double restart_at;    /* when to restart it (0: not waiting) */
-    int stage;            /* stop order, highest first: deepest rank, then last daemon */
+    double restart_at; /* when to restart it (0: not waiting) */
+    double started;    /* when it was last started */
+    int stage;         /* stop order, highest first: deepest rank, then last daemon */
 };
 
 struct start {
@@ -63,7 +64,8 @@ void reaped_other (struct start *st, pid_t pid, int status, int report);
 /* Before anything was started: say why and exit 1. */
 void die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2), noreturn));
 /* After processes were started: say why, stop them, clean up, exit 1. */
-void fail (struct start *st, const char *fmt, ...) __attribute__ ((format (printf, 2, 3), noreturn));
+void fail (struct start *st, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3), noreturn));
 double now (void);
 /* Fork and exec argv with stderr (and stdout) to logpath, in a new session. */
 pid_t spawn (const char *const argv[], const char *logpath, int verbose);
