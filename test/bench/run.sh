@@ -22,6 +22,8 @@ echo "== kvs in a throwaway instance (data on tmpfs: what kvsd itself costs)"
 cli/flux start test/bench/bench_kvs 2
 echo "== jobs"
 test/bench/jobs.sh
+echo "== jobs as their users: through flux-imp and flux-shell, against the owner's direct path"
+test/bench/multiuser.sh 1000
 echo "== resources on a large instance"
 test/bench/resource.sh
 echo "== restart with 64,000 inactive jobs"

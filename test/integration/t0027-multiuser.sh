@@ -11,86 +11,22 @@
 TEST_NAME=t0027-multiuser
 . "$(dirname "$0")/lib.sh"
 
-OWNER=fxowner
-GUEST1=fxguest
-GUEST2=fxguest2
-IMP_SRC=$SRCDIR/imp/flux-imp-test
-
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$IMP_SRC" ] || [ ! -x "$SRCDIR/shell/flux-shell" ]; then
-    test_skip 'multi-user execution' 'needs root, imp/flux-imp-test and shell/flux-shell'
+. "$(dirname "$0")/multiuser.sh"
+multiuser_setup; rc=$?
+if [ $rc -eq 2 ]; then
+    test_skip 'multi-user execution' "$MULTIUSER_SKIP"
     test_done
     exit
 fi
+[ $rc -eq 0 ] || exit 1
 
-ensure_user() {
-    id "$1" >/dev/null 2>&1 ||
-        useradd --system --no-create-home --shell /bin/sh "$1" 2>/dev/null
-    id "$1" >/dev/null 2>&1
-}
-for u in $OWNER $GUEST1 $GUEST2; do
-    ensure_user $u || { echo "# cannot create user $u" >&2; exit 1; }
-done
-
-# The programs, where every user can run them (guest_tree copies them when the checkout
-# cannot be reached by others).
-GUEST_USER=$OWNER
-guest_tree
-TREE=$(cd "$GUEST_BIN/.." && pwd)
-JOB_SHELL=$(realpath "$TREE/shell/flux-shell")
-
-# The IMP: root's, setuid, with a configuration only root can change.
-mkdir -p "$TEST_DIR/imp/conf.d"
-install -o root -g root -m 4755 "$IMP_SRC" "$TEST_DIR/imp/flux-imp"
-cat >"$TEST_DIR/imp/conf.d/imp.conf" <<EOF
-exec = { allowed-users = [ "$OWNER" ]; allowed-shells = [ "$JOB_SHELL" ]; };
-EOF
-chmod 644 "$TEST_DIR/imp/conf.d/imp.conf"
-
-# The instance's configuration; a working directory for each user.
-mkdir -p "$TEST_DIR/conf" "$TEST_DIR/conf-noimp" "$TEST_DIR/conf-stubborn"
-cat >"$TEST_DIR/conf/instance.conf" <<EOF
-access = { allow-guest-user = true; };
-exec = { imp = "$TEST_DIR/imp/flux-imp"; kill-timeout = "0.5s"; };
-EOF
+mkdir -p "$TEST_DIR/conf-noimp" "$TEST_DIR/conf-stubborn"
 echo 'access = { allow-guest-user = true; };' >"$TEST_DIR/conf-noimp/instance.conf"
 cat >"$TEST_DIR/conf-stubborn/instance.conf" <<EOF
 access = { allow-guest-user = true; };
 exec = { imp = "$TEST_DIR/imp/flux-imp"; kill-timeout = "0.2s"; kill-signal = "SIGUSR2";
          max-kill-count = 2; };
 EOF
-for u in $OWNER $GUEST1 $GUEST2; do
-    mkdir -p "$TEST_DIR/$u" && chown $u: "$TEST_DIR/$u"
-done
-
-# as_user USER CMD...: CMD as USER, in USER's directory, talking to the instance.
-as_user() {
-    local u=$1
-    shift
-    (cd "$TEST_DIR/$u" && runuser -u "$u" -- env FLUX_URI="$FLUX_URI" \
-        FLUX_MUNGE_SOCKET="$FLUX_MUNGE_SOCKET" PATH="$GUEST_BIN:$PATH" "$@")
-}
-
-# start_owner_instance CONFDIR [FLUX START OPTIONS]: start_instance, with flux start run as the owner (setpriv
-# execs it, so INSTANCE_PID is flux start and stop_instance works unchanged).  The test IMP
-# finds its configuration through execd's environment, which flux start passes on.
-start_owner_instance() {
-    instance_seq=$((instance_seq + 1))
-    local info="$TEST_DIR/$OWNER/instance.$instance_seq" conf=$1
-    shift
-    (cd "$TEST_DIR/$OWNER" && exec setpriv --reuid=$OWNER --regid=$OWNER --init-groups \
-        env HOME="$TEST_DIR/$OWNER" PATH="$GUEST_BIN:$PATH" FLUX_IMP_CONF_DIR="$TEST_DIR/imp/conf.d" \
-        flux start -c "$conf" "$@" -- sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info") \
-        >"$TEST_DIR/instance.$instance_seq.log" 2>&1 &
-    INSTANCE_PID=$!
-    instance_pids+=("$INSTANCE_PID")
-    if ! wait_for 60 test -s "$info"; then
-        echo "# instance failed to start:" >&2
-        sed 's/^/#   /' "$TEST_DIR/instance.$instance_seq.log" >&2
-        return 1
-    fi
-    read -r FLUX_URI FLUX_MUNGE_SOCKET <"$info"
-    export FLUX_URI FLUX_MUNGE_SOCKET
-}
 
 # drained_for ID: a rank is drained because the job's processes outlived the escalation.
 drained_for() {
