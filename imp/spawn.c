@@ -7,7 +7,8 @@
  * fork and the wait and no handler ever runs.  The child sets up everything with plain
  * system calls, then execs; when it cannot, it says why on stderr and exits 126 or 127 as a
  * shell does.  The IMP finally exits with the child's exit code, or dies of the very signal
- * that killed the child (core dumps off), so that its own parent sees what happened.
+ * that killed the child (core dumps off), so that its own parent sees what happened.  When
+ * the caller dies (execd), the child's process group is killed.
  */
 #include <errno.h>
 #include <grp.h>
@@ -113,13 +114,20 @@ static int supervise (pid_t pid, const sigset_t *set)
 
 int imp_spawn (const struct imp_target *t, struct fx_error *err)
 {
-    pid_t parent = getpid (), pid;
+    pid_t parent = getpid (), caller = getppid (), pid;
     sigset_t set, old;
     int status;
 
     supervised_set (&set);
     if (sigprocmask (SIG_BLOCK, &set, &old) < 0)
         return errprintf (err, "sigprocmask: %s", strerror (errno));
+    /* The kernel cleared the death signal when it ran us setuid: set it again, as the proxy
+     * for SIGKILL, so that a job never outlives the execd that started it (its cores would
+     * be given to another job once execd is back). */
+    if (prctl (PR_SET_PDEATHSIG, SIGUSR1) < 0 || getppid () != caller) {
+        sigprocmask (SIG_SETMASK, &old, NULL);
+        return errprintf (err, "the caller is gone");
+    }
     fflush (NULL);
     if ((pid = fork ()) < 0) {
         sigprocmask (SIG_SETMASK, &old, NULL);

@@ -33,6 +33,11 @@ drained_for() {
     as_user $OWNER flux resource drain 2>/dev/null | grep -q "unkillable processes for job $1"
 }
 
+# inactive ID: the job has ended.
+inactive() {
+    as_user $OWNER flux jobs -A -a -n -o "{id.f58} {state}" | grep -q "^$1 INACTIVE\$"
+}
+
 # state_is ID ST: the job's status abbreviation (R, CD, CA, F...) is ST.
 state_is() {
     as_user $OWNER flux jobs -A -a -n -o "{id.f58} {status_abbrev}" | grep -q "^$1 $2\$"
@@ -112,7 +117,15 @@ test_expect_success 'SIGSTOP or SIGPIPE to a guest job is not sent to its IMP: a
     ! kill -0 $(cat $TEST_DIR/$GUEST1/stopped) 2>/dev/null &&
     ! drained_for $id
 '
-stop_instance
+test_expect_success 'a guest job does not outlive a killed execd (the IMP kills it)' '
+    id=$(as_user $GUEST2 flux submit sh -c "echo \$\$ >orphan; while :; do sleep 0.1; done") &&
+    wait_for 20 test -s $TEST_DIR/$GUEST2/orphan &&
+    pid=$(cat $TEST_DIR/$GUEST2/orphan) &&
+    pkill -9 -f "flux-execd --rank=0 .*$(instance_rundir)/" &&
+    wait_for 20 sh -c "! kill -0 $pid 2>/dev/null" &&
+    wait_for 30 inactive $id
+'
+stop_instance_after_faults
 test_expect_success 'the multi-user instance stopped cleanly' 'test $STOP_RC -eq 143'
 
 start_owner_instance "$TEST_DIR/conf-stubborn" || exit 1
