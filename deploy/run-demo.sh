@@ -31,6 +31,9 @@ run resource drain fluke3 demo: node is fubar
 run resource drain
 run resource undrain fluke3
 echo
+echo "==> cron on rank 0: a command every second, as the instance owner"
+run cron interval 1s "$PWD/cli/flux jobs -a -n | wc -l | xargs echo jobs so far:"
+echo
 echo "==> jobs: submitted, queued by priority, scheduled onto cores, run on the ranks"
 run run -N4 -n4 hostname
 run run -n2 sh -c "echo task \$FLUX_TASK_RANK of \$FLUX_JOB_SIZE on \$(hostname), cores \$(grep Cpus_allowed_list /proc/self/status | cut -f2)"
@@ -44,6 +47,7 @@ run resource list
 run queue idle --timeout=60s
 run jobs -a -c 8
 run queue status -v
+run cron list -o
 run dmesg
 echo
 echo "==> done: the instance stops and cleans up after this command"
