@@ -233,6 +233,29 @@ static const char *last_line (const char *output, char *buf, size_t len)
 
 static void add_failure (struct prun *pr, const struct task *t, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
+/* A failing `flux-imp run NAME` names the script it ran on its last line ("flux-imp: run NAME:
+ * PATH exited 3", doc/imp.md): the script's path goes into script and the line is cut from
+ * output, so that a drain reason names the script and quotes the script's own last line. */
+static void imp_report (char *output, char *script, size_t len)
+{
+    size_t end = strlen (output), start;
+    const char *path, *stop;
+
+    while (end > 0 && (output[end - 1] == '\n' || output[end - 1] == '\r'))
+        end--;
+    start = end;
+    while (start > 0 && output[start - 1] != '\n')
+        start--;
+    if (strncmp (output + start, "flux-imp: run ", 14) != 0
+        || !(path = strstr (output + start + 14, ": ")))
+        return;
+    path += 2;
+    if (!(stop = strstr (path, " exited ")) && !(stop = strstr (path, " killed by signal ")))
+        return;
+    snprintf (script, len, "%.*s", (int) (stop - path), path);
+    output[start] = '\0';
+}
+
 static void add_failure (struct prun *pr, const struct task *t, const char *fmt, ...)
 {
     struct failure *f;
@@ -283,17 +306,23 @@ static void run_cb (struct fx_rpc *rpc, struct fx_msg *rsp, void *arg)
 static void judge (struct task *t)
 {
     struct prun *pr = t->pr;
-    char host[300], line[512], how[64];
+    char host[300], line[512], how[64], script[1024] = "";
+    const char *cmd = t->cmd;
 
     if (!t->answered)
         return;
     where (pr, t->rank, host, sizeof (host));
     if (pr->verbose && !t->error)
         verbose_output (pr, host, t->output);
+    if (!t->error) {
+        imp_report (t->output, script, sizeof (script));
+        if (script[0])
+            cmd = script;
+    }
     if (t->error)
-        add_failure (pr, t, "%s: %s could not run on %s: %s", pr->which, t->cmd, host, t->error);
+        add_failure (pr, t, "%s: %s could not run on %s: %s", pr->which, cmd, host, t->error);
     else if (t->timedout)
-        add_failure (pr, t, "%s: %s on %s timed out after %s, killed", pr->which, t->cmd, host,
+        add_failure (pr, t, "%s: %s on %s timed out after %s, killed", pr->which, cmd, host,
                      pr->ttext);
     else if (t->status != 0) {
         if (WIFEXITED (t->status))
@@ -301,7 +330,7 @@ static void judge (struct task *t)
         else
             snprintf (how, sizeof (how), "killed by signal %d", WTERMSIG (t->status));
         last_line (t->output, line, sizeof (line));
-        add_failure (pr, t, "%s: %s failed on %s, %s%s%s", pr->which, t->cmd, host, how,
+        add_failure (pr, t, "%s: %s failed on %s, %s%s%s", pr->which, cmd, host, how,
                      line[0] ? ": " : "", line);
     }
     free (t->error);

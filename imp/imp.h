@@ -68,6 +68,9 @@ struct imp_target {
     char *const *argv;
     char *const *envp;
     int stdin_fd; /* dup'd onto fd 0 in the child, or -1 to keep fd 0 */
+    /* Not NULL: a child that fails is reported on stderr as "flux-imp: REPORT exited N" (or
+     * "killed by signal N"), so that whoever reads the output learns which script it was. */
+    const char *report;
 };
 
 /* Fork; the child becomes t->uid/t->gid for good (and checks that it cannot get root back

@@ -105,7 +105,7 @@ static bool name_valid (const char *name)
 int imp_cmd_run (struct imp *imp, int argc, char **argv)
 {
     struct imp_decision d = {"run", 0, imp_caller_env (imp, "FLUX_JOB_ID"), NULL};
-    char key[128], rp[PATH_MAX], *args[2] = {NULL, NULL};
+    char key[128], rp[PATH_MAX], report[PATH_MAX + 80], *args[2] = {NULL, NULL};
     static struct envbuf env;
     struct fx_error err;
     const json_t *path;
@@ -136,7 +136,9 @@ int imp_cmd_run (struct imp *imp, int argc, char **argv)
         .argv = args,
         .envp = env.v,
         .stdin_fd = -1,
+        .report = report,
     };
+    snprintf (report, sizeof (report), "run %s: %s", argv[0], rp);
     imp_allow (imp, &d);
     imp_spawn (&t, &err);
     imp_refuse (imp, &d, "%s", err.text);

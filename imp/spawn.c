@@ -139,6 +139,10 @@ int imp_spawn (const struct imp_target *t, struct fx_error *err)
     if (t->stdin_fd >= 0)
         close (t->stdin_fd);
     status = supervise (pid, &set);
+    if (t->report && WIFSIGNALED (status))
+        fprintf (stderr, "flux-imp: %s killed by signal %d\n", t->report, WTERMSIG (status));
+    else if (t->report && WIFEXITED (status) && WEXITSTATUS (status) != 0)
+        fprintf (stderr, "flux-imp: %s exited %d\n", t->report, WEXITSTATUS (status));
     if (WIFSIGNALED (status))
         die_by (WTERMSIG (status));
     exit (WIFEXITED (status) ? WEXITSTATUS (status) : 1);

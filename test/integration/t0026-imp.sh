@@ -224,8 +224,11 @@ test_expect_success 'run NAME: a path through a link the caller owns runs the fi
     as fxowner "$IMP" run linked >out &&
     grep -x "uid=0 groups=0 argv=$BIN/script " out
 '
-test_expect_status 5 'run NAME: the IMP exits with the script status' '
-    as fxowner "$IMP" run fail
+test_expect_status 5 'run NAME: the IMP exits with the script status and names the script' '
+    as fxowner "$IMP" run fail 2>err; rc=$?
+    cat err
+    test "$(cat err)" = "flux-imp: run fail: $BIN/fail exited 5" || exit 9
+    exit $rc
 '
 test_expect_success 'run NAME: a caller not in run.NAME.allowed-users is refused' '
     says 1 "flux-imp: run: user fxguest (uid $GUEST_UID) is not in run.prolog.allowed-users" \

@@ -205,14 +205,14 @@ test_expect_success 'prolog and epilog run as root on each rank of a guest job, 
     test "$(env_of $TEST_DIR/imp/prolog.out)" = "FLUX_JOB_ID FLUX_JOB_RANKS FLUX_JOB_USERID FLUX_OWNER_USERID FLUX_URI HOME PATH USER " &&
     test "$(env_of $TEST_DIR/imp/epilog.out)" = "FLUX_JOB_ID FLUX_JOB_RANKS FLUX_JOB_USERID FLUX_OWNER_USERID HOME PATH USER "
 '
-test_expect_success 'a root prolog that fails drains the job ranks, naming the command, host and status' '
+test_expect_success 'a root prolog that fails drains the job ranks, naming the script, host and status' '
     touch $TEST_DIR/imp/fail-prolog &&
     ! as_user $GUEST2 flux run -N2 -n2 true 2>err; cat err &&
     rm -f $TEST_DIR/imp/fail-prolog &&
     grep -q "prolog" err &&
     as_user $OWNER flux resource drain >drained && cat drained &&
-    grep -q "prolog: .*flux-imp run prolog failed on .* (rank 0), exit 4: prolog: scratch filesystem missing" drained &&
-    grep -q "prolog: .*flux-imp run prolog failed on .* (rank 1), exit 4: prolog: scratch filesystem missing" drained &&
+    grep -q "prolog: $TEST_DIR/imp/prolog failed on .* (rank 0), exit 4: prolog: scratch filesystem missing" drained &&
+    grep -q "prolog: $TEST_DIR/imp/prolog failed on .* (rank 1), exit 4: prolog: scratch filesystem missing" drained &&
     as_user $OWNER flux resource undrain 0-1
 '
 stop_instance
