@@ -134,7 +134,7 @@ test/unit/check_%: test/unit/check_%.o $(LIBFX)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_EXTRA_$*) $(LIBFX) $(CHECK_LIBS) $(LDLIBS)
 
 # Job-manager plugins call back into jobd (services/jobtap.h): jobd exports those symbols.
-jobd/flux-jobd: LDFLAGS += -Wl,--export-dynamic-symbol=fx_jobtap_*
+jobd/flux-jobd: private LDFLAGS += -Wl,--export-dynamic-symbol=fx_jobtap_*
 jobd/plugins/%.so: jobd/plugins/%.c .build-flags
 	$(QLD)$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared -o $@ $< -ljansson
 test/plugins/%.so: test/plugins/%.c .build-flags

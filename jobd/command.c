@@ -237,7 +237,7 @@ static void describe (struct fx_jobtap_cmd *cmd, char *const argv[], char *const
 {
     size_t n = 0;
 
-    for (int i = 0; argv[i] && i < 3 && n < sizeof (cmd->what); i++)
+    for (int i = 0; i < 3 && argv[i] && n < sizeof (cmd->what); i++)
         n += (size_t) snprintf (cmd->what + n, sizeof (cmd->what) - n, "%s%s", i ? " " : "",
                                 argv[i]);
     for (size_t i = 0; env && env[i] && n < sizeof (cmd->what); i++)
