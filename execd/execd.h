@@ -233,6 +233,9 @@ int task_start (struct task *t, int *cwd_failed, struct fx_error *err);
 /* vfork with every signal blocked (no handler of execd may run in the child); the child calls
  * child_fn(arg), which must exec or _exit.  Returns the pid, or -1 with errno. */
 pid_t execd_vfork (void (*child_fn) (void *arg), void *arg);
+/* In a child of execd_vfork: default signal dispositions, the mask `mask`, a process group of
+ * its own, SIGKILL when execd dies (_exit 127 when it already has). */
+void execd_child_setup (const sigset_t *mask, pid_t parent);
 /* Stop watching a task's process and pipes (job teardown). */
 void task_release (struct task *t);
 /* The cores task t is bound to (a new set), or NULL with ENOMEM. */

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -216,15 +215,7 @@ static void timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
 
 static void __attribute__ ((noreturn)) child (const struct run_spawn *s)
 {
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal (sig, SIG_DFL);
-    }
-    sigprocmask (SIG_SETMASK, s->mask, NULL);
-    setpgid (0, 0);
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid () != s->parent)
-        _exit (127);
+    execd_child_setup (s->mask, s->parent);
     if (dup2 (s->fd_in, 0) < 0 || dup2 (s->fd_out, 1) < 0 || dup2 (s->fd_out, 2) < 0)
         _exit (126);
     close_range (3, ~0u, 0);

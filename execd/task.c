@@ -137,17 +137,22 @@ static const char *env_path (struct job *job)
     return json_is_string (v) ? json_string_value (v) : EXECD_DEFAULT_PATH;
 }
 
-static void __attribute__ ((noreturn)) child (struct spawn *s)
+void execd_child_setup (const sigset_t *mask, pid_t parent)
 {
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig != SIGKILL && sig != SIGSTOP)
             signal (sig, SIG_DFL);
     }
-    sigprocmask (SIG_SETMASK, s->mask, NULL);
+    sigprocmask (SIG_SETMASK, mask, NULL);
     setpgid (0, 0);
     prctl (PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid () != s->parent)
+    if (getppid () != parent)
         _exit (127); /* execd died before the line above */
+}
+
+static void __attribute__ ((noreturn)) child (struct spawn *s)
+{
+    execd_child_setup (s->mask, s->parent);
     if (s->cpus)
         sched_setaffinity (0, s->cpus_size, s->cpus);
     if (dup2 (s->fd_in, 0) < 0 || dup2 (s->fd_out, 1) < 0 || dup2 (s->fd_err, 2) < 0)
