@@ -6,7 +6,7 @@ set -e
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libnanomsg-dev libjansson-dev libsodium-dev libmunge-dev munge libconfig-dev check
 libev-dev libmicrohttpd-dev libsystemd-dev libpq-dev postgresql postgresql-client
-iproute2 procps passwd util-linux curl cppcheck"
+iproute2 procps passwd util-linux curl cppcheck jq"
 
 missing=""
 for p in $PACKAGES; do
