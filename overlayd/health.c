@@ -72,7 +72,6 @@ void health_report (struct overlayd *od, int force)
 static void torpid_publish (struct overlayd *od, uint32_t rank, int torpid)
 {
     json_t *payload = json_pack ("{s:I s:b}", "rank", (json_int_t) rank, "torpid", torpid), *o;
-    struct fx_msg *msg;
 
     if (!payload)
         return;
@@ -82,14 +81,8 @@ static void torpid_publish (struct overlayd *od, uint32_t rank, int torpid)
         return;
     }
     o = json_pack ("{s:s s:o}", "topic", "overlay.torpid", "payload", payload);
-    if (o && (msg = fx_msg_create (FX_MSG_REQUEST, "event.publish", o))) {
-        msg->flags = FX_MSGFLAG_NORESPONSE;
-        msg->aux1 = 0;
-        msg->userid = od->owner;
-        msg->rolemask = FX_ROLE_OWNER;
-        router_forward (od, msg, 0);
-        fx_msg_destroy (msg);
-    }
+    if (o)
+        router_tell_rank0 (od, "event.publish", o);
     json_decref (o);
 }
 

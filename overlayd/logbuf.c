@@ -93,17 +93,10 @@ static void send_entry (struct overlayd *od, const struct fx_msg *req, const str
 static void forward_to_rank0 (struct overlayd *od, const struct entry *e)
 {
     json_t *o = entry_json (e);
-    struct fx_msg *msg = o ? fx_msg_create (FX_MSG_REQUEST, "log.append", o) : NULL;
 
+    if (o)
+        router_tell_rank0 (od, "log.append", o);
     json_decref (o);
-    if (!msg)
-        return;
-    msg->flags = FX_MSGFLAG_NORESPONSE;
-    msg->aux1 = 0;
-    msg->userid = od->owner;
-    msg->rolemask = FX_ROLE_OWNER;
-    router_forward (od, msg, 0);
-    fx_msg_destroy (msg);
 }
 
 void logbuf_append (struct overlayd *od, double timestamp, const char *name, int level,

@@ -120,6 +120,8 @@ int overlay_start (struct overlayd *od, struct fx_error *err);
 void overlay_stop (struct overlayd *od);
 /* Send a request of our own toward rank `to` (log forwarding). */
 void router_forward (struct overlayd *od, struct fx_msg *msg, uint32_t to);
+/* Send rank 0 a request of this daemon's own, as the owner, that wants no response. */
+void router_tell_rank0 (struct overlayd *od, const char *topic, const json_t *payload);
 /* The connection toward rank `to`, or NULL with a one-line reason in why. */
 struct conn *overlay_route (struct overlayd *od, uint32_t to, char *why, size_t len);
 void overlay_forward_event (struct overlayd *od, const struct fx_msg *ev);

@@ -321,6 +321,20 @@ void router_forward (struct overlayd *od, struct fx_msg *msg, uint32_t to)
         router_respond (od, msg, EHOSTUNREACH, why[0] ? why : "the route is down", NULL);
 }
 
+void router_tell_rank0 (struct overlayd *od, const char *topic, const json_t *payload)
+{
+    struct fx_msg *msg = fx_msg_create (FX_MSG_REQUEST, topic, payload);
+
+    if (!msg)
+        return;
+    msg->flags = FX_MSGFLAG_NORESPONSE;
+    msg->aux1 = 0;
+    msg->userid = od->owner;
+    msg->rolemask = FX_ROLE_OWNER;
+    router_forward (od, msg, 0);
+    fx_msg_destroy (msg);
+}
+
 /* Route a request that entered this rank from connection `from`. */
 static void route_request_from (struct overlayd *od, uint32_t from, struct fx_msg *msg)
 {
