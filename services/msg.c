@@ -58,6 +58,16 @@ int fx_msg_topic_valid (const char *topic)
     return n > 0 && n <= FX_MSG_TOPIC_MAX;
 }
 
+/* Take text (len bytes, allocated) as msg's payload; the parsed form is dropped. */
+static void replace_payload (struct fx_msg *msg, char *text, size_t len)
+{
+    free (msg->payload);
+    json_decref (msg->json);
+    msg->payload = text;
+    msg->payload_len = len;
+    msg->json = NULL;
+}
+
 int fx_msg_set_payload (struct fx_msg *msg, const json_t *payload)
 {
     char *text = NULL;
@@ -81,11 +91,7 @@ int fx_msg_set_payload (struct fx_msg *msg, const json_t *payload)
             }
         }
     }
-    free (msg->payload);
-    json_decref (msg->json);
-    msg->payload = text;
-    msg->payload_len = len;
-    msg->json = NULL;
+    replace_payload (msg, text, len);
     return 0;
 }
 
@@ -106,11 +112,7 @@ int fx_msg_set_payload_text (struct fx_msg *msg, const char *text, size_t len)
         return -1;
     }
     memcpy (copy, text, len);
-    free (msg->payload);
-    json_decref (msg->json);
-    msg->payload = copy;
-    msg->payload_len = len;
-    msg->json = NULL;
+    replace_payload (msg, copy, len);
     return 0;
 }
 
