@@ -70,6 +70,23 @@ wait_for() {
     done
 }
 
+# says STATUS STDERR CMD...: CMD exits STATUS and prints exactly STDERR on stderr.
+says() {
+    local status=$1 expected=$2
+    shift 2
+    "$@" >out 2>err
+    local rc=$?
+    test $rc -eq "$status" || { echo "exit status $rc, expected $status"; cat err; return 1; }
+    printf '%s\n' "$expected" >expected
+    cmp -s expected err || { echo "expected:"; cat expected; echo "got:"; cat err; return 1; }
+}
+
+# says_quiet STATUS STDERR CMD...: says, and CMD prints nothing on stdout.
+says_quiet() {
+    says "$@" || return 1
+    test ! -s out || { echo "stdout:"; cat out; return 1; }
+}
+
 # start_instance [flux start options]: start an instance in the background and point
 # FLUX_URI and FLUX_MUNGE_SOCKET at it.  The instance runs until stop_instance.
 # Sets INSTANCE_PID (the `flux start` process).

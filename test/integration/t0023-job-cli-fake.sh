@@ -25,18 +25,6 @@ prints() {
     if [ -n "$expected" ]; then printf '%s\n' "$expected"; fi >expected
     cmp -s expected out || { echo "expected:"; cat expected; echo "got:"; cat out; return 1; }
 }
-# says STATUS STDERR CMD...: CMD exits STATUS, prints nothing on stdout and exactly STDERR
-# on stderr.
-says() {
-    local status=$1 expected=$2
-    shift 2
-    "$@" >out 2>err
-    local rc=$?
-    test $rc -eq "$status" || { echo "exit status $rc, expected $status"; cat err; return 1; }
-    test ! -s out || { echo "stdout:"; cat out; return 1; }
-    printf '%s\n' "$expected" >expected
-    cmp -s expected err || { echo "expected:"; cat expected; echo "got:"; cat err; return 1; }
-}
 # sent LINE...: the fake's last requests were these lines ("raise {...}", keys sorted).
 sent() {
     local n=$#
@@ -85,7 +73,7 @@ instance_pids+=("$!")
 wait_for 10 grep -q ready "$TEST_DIR/fake.out" || echo "# fakejobs did not start" >&2
 export FLUX_JOB_LIST_SERVICE=fake-list FLUX_JOB_MANAGER_SERVICE=fake-manager
 
-test_expect_success 'jobs: the caller'"'"'s pending and running jobs by default; INFO says why' '
+test_expect_success 'jobs: the caller'"'"'s pending and running jobs by default; INFO says_quiet why' '
     prints "   ƒ5UwZhUVV  S insufficient resources
    ƒ4z4PcyfD  S held
    ƒ4VBDYUpw  D depends:after-finish:ƒVtB5VqH
@@ -133,11 +121,11 @@ test_expect_success 'jobs ID...: job-list.info for each, any encoding' '
 ƒ3VQsPVAP R" flux jobs -n -o "{id} {status_abbrev}" ƒ2zXhJzL7 $id5
 '
 test_expect_success 'jobs: errors' '
-    says 1 "flux-jobs: format: unknown field '"'"'foo'"'"'" flux jobs -o "{foo}" &&
-    says 1 "flux-jobs: --filter: unknown state '"'"'bogus'"'"'" flux jobs -f running,bogus &&
-    says 1 "flux-jobs: unknown user '"'"'no-such-user'"'"'" flux jobs -u no-such-user &&
-    says 1 "flux-jobs: ƒ5: unknown job" flux jobs ƒ5 &&
-    FLUX_JOB_LIST_SERVICE=nosuch says 1 "flux-jobs: service '"'"'nosuch'"'"' is not available" flux jobs &&
+    says_quiet 1 "flux-jobs: format: unknown field '"'"'foo'"'"'" flux jobs -o "{foo}" &&
+    says_quiet 1 "flux-jobs: --filter: unknown state '"'"'bogus'"'"'" flux jobs -f running,bogus &&
+    says_quiet 1 "flux-jobs: unknown user '"'"'no-such-user'"'"'" flux jobs -u no-such-user &&
+    says_quiet 1 "flux-jobs: ƒ5: unknown job" flux jobs ƒ5 &&
+    FLUX_JOB_LIST_SERVICE=nosuch says_quiet 1 "flux-jobs: service '"'"'nosuch'"'"' is not available" flux jobs &&
     flux jobs --bogus 2>err; test $? -eq 2 && grep -q "^Usage: flux jobs" err
 '
 
@@ -163,12 +151,12 @@ test_expect_success 'queue drain, idle: wait, print nothing; --timeout gives up'
     prints "" flux queue drain && sent "queue-drain {}" &&
     prints "" flux queue idle --timeout=5s && sent "queue-idle {}" &&
     echo "{\"enabled\": true, \"started\": true, \"hang\": true}" >queue.json &&
-    says 1 "flux-queue: queue-drain: timed out after 0.2s" flux queue drain --timeout=0.2s
+    says_quiet 1 "flux-queue: queue-drain: timed out after 0.2s" flux queue drain --timeout=0.2s
 '
 test_expect_success 'queue: usage errors' '
     flux queue enable why 2>err; test $? -eq 2 && grep -q "^Usage: flux queue enable" err &&
     flux queue frobnicate 2>err; test $? -eq 2 && grep -q "unknown subcommand" err &&
-    says 1 "flux-queue: --timeout: -1: duration is negative" flux queue idle --timeout=-1 ||
+    says_quiet 1 "flux-queue: --timeout: -1: duration is negative" flux queue idle --timeout=-1 ||
     { cat err; false; }
 '
 
@@ -181,9 +169,9 @@ test_expect_success 'job urgency: names and numbers; -v prints the change' '
 '
 test_expect_success 'job urgency: errors' '
     flux job urgency ƒ4VBDYUpw 32 2>err; test $? -eq 2 &&
-    says 1 "flux-job: ƒ5: unknown job" flux job urgency ƒ5 hold &&
-    says 1 "flux-job: ƒ5ypjmyKm: Operation not permitted" flux job urgency ƒ5ypjmyKm 0 &&
-    says 1 "flux-job: nope: invalid decimal digit '"'"'n'"'"'" flux job urgency nope 0 ||
+    says_quiet 1 "flux-job: ƒ5: unknown job" flux job urgency ƒ5 hold &&
+    says_quiet 1 "flux-job: ƒ5ypjmyKm: Operation not permitted" flux job urgency ƒ5ypjmyKm 0 &&
+    says_quiet 1 "flux-job: nope: invalid decimal digit '"'"'n'"'"'" flux job urgency nope 0 ||
     { cat err; false; }
 '
 test_expect_success 'job cancel, raise, kill' '
@@ -195,22 +183,22 @@ test_expect_success 'job cancel, raise, kill' '
     prints "" flux job kill ƒ4VBDYUpw && sent "kill {\"id\":$id7,\"signal\":15}"
 '
 test_expect_success 'job cancel: one refused, the others canceled, exit 1' '
-    says 1 "flux-job: ƒ5ypjmyKm: Operation not permitted" flux job cancel ƒ5ypjmyKm ƒ4VBDYUpw
+    says_quiet 1 "flux-job: ƒ5ypjmyKm: Operation not permitted" flux job cancel ƒ5ypjmyKm ƒ4VBDYUpw
 '
 test_expect_success 'job cancelall: counts without -f, cancels with it' '
-    says 0 "flux-job: Command matched 5 jobs (-f to confirm)" flux job cancelall &&
+    says_quiet 0 "flux-job: Command matched 5 jobs (-f to confirm)" flux job cancelall &&
     sent "list {\"max\":0,\"states\":63,\"userid\":$ME}" &&
-    says 0 "flux-job: Canceled 4 jobs (0 errors)" flux job cancelall -f --states=pending &&
-    says 1 "flux-job: ƒ5ypjmyKm: Operation not permitted
+    says_quiet 0 "flux-job: Canceled 4 jobs (0 errors)" flux job cancelall -f --states=pending &&
+    says_quiet 1 "flux-job: ƒ5ypjmyKm: Operation not permitted
 flux-job: Canceled 1 jobs (1 errors)" flux job cancelall -f -s run -u all
 '
 test_expect_success 'cancel: ids, --all, -u, -S, -n' '
     prints "" flux cancel ƒ4VBDYUpw $id6 &&
     sent "raise {\"id\":$id7,\"severity\":0,\"type\":\"cancel\"}" "raise {\"id\":$id6,\"severity\":0,\"type\":\"cancel\"}" &&
-    says 0 "flux-cancel: Canceled 5 jobs (0 errors)" flux cancel --all &&
-    says 0 "flux-cancel: Would cancel 1 jobs" flux cancel -n -S running &&
+    says_quiet 0 "flux-cancel: Canceled 5 jobs (0 errors)" flux cancel --all &&
+    says_quiet 0 "flux-cancel: Would cancel 1 jobs" flux cancel -n -S running &&
     sent "list {\"max\":0,\"states\":48,\"userid\":$ME}" &&
-    says 1 "flux-cancel: ƒ5ypjmyKm: Operation not permitted
+    says_quiet 1 "flux-cancel: ƒ5ypjmyKm: Operation not permitted
 flux-cancel: Canceled 5 jobs (1 errors)" flux cancel -u all -m why &&
     grep -q "raise {\"id\":$id9,\"note\":\"why\",\"severity\":0,\"type\":\"cancel\"}" fake.out
 '
@@ -231,11 +219,11 @@ test_expect_success 'job attach: stdout and stderr apart, base64 decoded' '
     flux job attach ƒ2zXhJzL7 >out 2>err &&
     printf "hello\nbinary\377\n" | cmp - out && test "$(cat err)" = "oops"
 '
-test_expect_success 'job attach: a failed job exits with its exit code and says so' '
+test_expect_success 'job attach: a failed job exits with its exit code and says_quiet so' '
     flux job attach ƒ2VeXEVVq >out 2>err; test $? -eq 1 &&
     test "$(cat err)" = "flux-job: task(s) exited with exit code 1"
 '
-test_expect_success 'job status: the largest exit code; -v says how each ended' '
+test_expect_success 'job status: the largest exit code; -v says_quiet how each ended' '
     flux job status ƒ2zXhJzL7 ƒ2VeXEVVq; test $? -eq 1 &&
     flux job status ƒ2zXhJzL7 ƒVtB5VqH ƒ2VeXEVVq; test $? -eq 137 &&
     flux job status -v ƒ2zXhJzL7 ƒzmM9zfZ ƒVtB5VqH >out; test $? -eq 137 &&
@@ -244,15 +232,15 @@ test_expect_success 'job status: the largest exit code; -v says how each ended' 
 '
 test_expect_success 'job wait: 0 when completed, else why' '
     prints "" flux job wait ƒ2zXhJzL7 &&
-    says 1 "flux-job: ƒ2VeXEVVq: exited with exit code 1" flux job wait ƒ2VeXEVVq &&
-    says 1 "flux-job: ƒzmM9zfZ: exception: cancel: by admin" flux job wait ƒzmM9zfZ
+    says_quiet 1 "flux-job: ƒ2VeXEVVq: exited with exit code 1" flux job wait ƒ2VeXEVVq &&
+    says_quiet 1 "flux-job: ƒzmM9zfZ: exception: cancel: by admin" flux job wait ƒzmM9zfZ
 '
 test_expect_success 'job info: jobspec, R, eventlog' '
     prints "{\"version\":1}" flux job info ƒ2zXhJzL7 jobspec &&
     flux job info ƒ2zXhJzL7 R | grep -q "^{\"version\":1,\"execution\"" &&
     test $(flux job info ƒ2zXhJzL7 eventlog | wc -l) -eq 5 &&
-    says 1 "flux-job: ƒ2VeXEVVq: no R (the job has not been allocated resources)" flux job info ƒ2VeXEVVq R &&
-    says 1 "flux-job: info: unknown key '"'"'foo'"'"' (jobspec, R or eventlog)" flux job info ƒ2VeXEVVq foo
+    says_quiet 1 "flux-job: ƒ2VeXEVVq: no R (the job has not been allocated resources)" flux job info ƒ2VeXEVVq R &&
+    says_quiet 1 "flux-job: info: unknown key '"'"'foo'"'"' (jobspec, R or eventlog)" flux job info ƒ2VeXEVVq foo
 '
 test_expect_success 'job id: every encoding' '
     prints "$id4" flux job id --to=dec ƒ2zXhJzL7 &&

@@ -15,16 +15,6 @@ ME=$(id -u)
 state_is() {
     test "$(flux jobs -n -o '{status_abbrev}' "$1" 2>/dev/null)" = "$2"
 }
-# says STATUS STDERR CMD...: CMD exits STATUS and prints exactly STDERR on stderr.
-says() {
-    local status=$1 expected=$2
-    shift 2
-    "$@" >out 2>err
-    local rc=$?
-    test $rc -eq "$status" || { echo "exit status $rc, expected $status"; cat err; return 1; }
-    printf '%s\n' "$expected" >expected
-    cmp -s expected err || { echo "expected:"; cat expected; echo "got:"; cat err; return 1; }
-}
 
 start_instance --size=2
 if ! flux ping -c 1 job-list >/dev/null 2>&1; then

@@ -101,16 +101,6 @@ request() {
     shift
     printf '{"J":"%s","options":{}}\n' "$(as "$user" "$BIN/forgej" "$@")"
 }
-# says STATUS STDERR CMD...: CMD exits STATUS and prints exactly STDERR on stderr.
-says() {
-    local status=$1 expected=$2
-    shift 2
-    "$@" >out 2>err
-    local rc=$?
-    test $rc -eq "$status" || { echo "exit status $rc, expected $status"; cat err; return 1; }
-    printf '%s\n' "$expected" >expected
-    cmp -s expected err || { echo "expected:"; cat expected; echo "got:"; cat err; return 1; }
-}
 
 # group_gone PGID: no live process is left in process group PGID.
 group_gone() {
