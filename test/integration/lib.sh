@@ -92,15 +92,31 @@ says_quiet() {
 # Sets INSTANCE_PID (the `flux start` process).
 instance_seq=0
 start_instance() {
+    start_instance_as "$TEST_DIR" 30 -- "$@"
+}
+
+# start_instance_as DIR WAIT LAUNCH... -- [flux start options]: start_instance with flux
+# start run through LAUNCH (setpriv, env: each must exec the next, so that INSTANCE_PID is
+# flux start), its address written in DIR (which that user can write), waiting at most WAIT
+# seconds.  The log is $TEST_DIR/instance.N.log, where stop_instance looks.
+start_instance_as() {
+    local dir=$1 wait=$2 launch=() info log
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        launch+=("$1")
+        shift
+    done
+    shift
     instance_seq=$((instance_seq + 1))
-    local info="$TEST_DIR/instance.$instance_seq"
-    flux start "$@" -- sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info" \
-        >"$info.log" 2>&1 &
+    info=$dir/instance.$instance_seq
+    log=$TEST_DIR/instance.$instance_seq.log
+    "${launch[@]}" flux start "$@" -- sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info" \
+        >"$log" 2>&1 &
     INSTANCE_PID=$!
     instance_pids+=("$INSTANCE_PID")
-    if ! wait_for 30 test -s "$info"; then
+    if ! wait_for "$wait" test -s "$info"; then
         echo "# instance failed to start:" >&2
-        sed 's/^/#   /' "$info.log" >&2
+        sed 's/^/#   /' "$log" >&2
         return 1
     fi
     read -r FLUX_URI FLUX_MUNGE_SOCKET <"$info"

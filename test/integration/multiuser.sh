@@ -62,24 +62,12 @@ as_user() {
 }
 
 # start_owner_instance CONFDIR [FLUX START OPTIONS]: start_instance, with flux start run as
-# the owner (setpriv execs it, so INSTANCE_PID is flux start and stop_instance works
-# unchanged).  The test IMP finds its configuration through execd's environment, which flux
-# start passes on.
+# the owner in its directory.  The test IMP finds its configuration through execd's
+# environment, which flux start passes on.
 start_owner_instance() {
-    instance_seq=$((instance_seq + 1))
-    local info="$TEST_DIR/$OWNER/instance.$instance_seq" conf=$1
+    local conf=$1
     shift
-    (cd "$TEST_DIR/$OWNER" && exec setpriv --reuid=$OWNER --regid=$OWNER --init-groups \
-        env HOME="$TEST_DIR/$OWNER" PATH="$GUEST_BIN:$PATH" FLUX_IMP_CONF_DIR="$TEST_DIR/imp/conf.d" \
-        flux start -c "$conf" "$@" -- sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info") \
-        >"$TEST_DIR/instance.$instance_seq.log" 2>&1 &
-    INSTANCE_PID=$!
-    instance_pids+=("$INSTANCE_PID")
-    if ! wait_for 60 test -s "$info"; then
-        echo "# instance failed to start:" >&2
-        sed 's/^/#   /' "$TEST_DIR/instance.$instance_seq.log" >&2
-        return 1
-    fi
-    read -r FLUX_URI FLUX_MUNGE_SOCKET <"$info"
-    export FLUX_URI FLUX_MUNGE_SOCKET
+    start_instance_as "$TEST_DIR/$OWNER" 60 setpriv --reuid=$OWNER --regid=$OWNER --init-groups \
+        env -C "$TEST_DIR/$OWNER" HOME="$TEST_DIR/$OWNER" PATH="$GUEST_BIN:$PATH" \
+        FLUX_IMP_CONF_DIR="$TEST_DIR/imp/conf.d" -- -c "$conf" "$@"
 }

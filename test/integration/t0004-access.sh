@@ -94,24 +94,10 @@ chown "$GUEST_USER" "$GDIR"
 # start_guest_instance CONFIG-TEXT: as the guest, start an instance configured with
 # CONFIG-TEXT and point FLUX_URI at it (like start_instance, which runs as the caller).
 start_guest_instance() {
-    local info
-    instance_seq=$((instance_seq + 1))
-    info=$GDIR/instance.$instance_seq
     printf '%s\n' "$1" >"$GDIR/conf/access.conf"
-    setpriv --reuid="$GUEST_USER" --regid="$(id -g "$GUEST_USER")" --clear-groups \
-        env -u FLUX_URI -u FLUX_MUNGE_SOCKET TMPDIR="$GDIR" HOME="$GDIR" PATH="$GUEST_BIN:$PATH" \
-        flux start -c "$GDIR/conf" -- \
-        sh -c 'echo "$FLUX_URI $FLUX_MUNGE_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 100000' "$info" \
-        >"$info.log" 2>&1 &
-    INSTANCE_PID=$!
-    instance_pids+=("$INSTANCE_PID")
-    if ! wait_for 30 test -s "$info"; then
-        echo "# guest instance failed to start:" >&2
-        sed 's/^/#   /' "$info.log" >&2
-        return 1
-    fi
-    read -r FLUX_URI FLUX_MUNGE_SOCKET <"$info"
-    export FLUX_URI FLUX_MUNGE_SOCKET
+    start_instance_as "$GDIR" 30 setpriv --reuid="$GUEST_USER" --regid="$(id -g "$GUEST_USER")" \
+        --clear-groups env -u FLUX_URI -u FLUX_MUNGE_SOCKET TMPDIR="$GDIR" HOME="$GDIR" \
+        PATH="$GUEST_BIN:$PATH" -- -c "$GDIR/conf"
 }
 
 start_guest_instance 'access = { allow-guest-user = false; };'
