@@ -286,7 +286,6 @@ void kill_expiration_start (struct job *job);
 void kill_stop (struct job *job);
 
 /* run.c: one command as the owner (contract C3, doc/exec.md "execd.run"). */
-#define RUN_OUTPUT_MAX   4096 /* bytes of output kept: the last ones */
 #define RUN_KILL_TIMEOUT 10.0 /* seconds from SIGTERM to SIGKILL by default */
 #define RUN_DEFAULT_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -297,7 +296,7 @@ struct run_opts {
     double kill_timeout; /* seconds from SIGTERM to SIGKILL (<= 0: RUN_KILL_TIMEOUT) */
 };
 /* The command has exited and its output is read to EOF: status is the raw wait status,
- * output (valid UTF-8, the last RUN_OUTPUT_MAX bytes) is valid during the call only.  The
+ * output (valid UTF-8, the last FX_TAILBUF_MAX bytes) is valid during the call only.  The
  * run is freed when the callback returns. */
 typedef void (*run_done_f) (struct run *r, int status, int timedout, const char *output, void *arg);
 extern const struct fx_handler run_handlers[];
@@ -313,9 +312,6 @@ void run_detach (struct run *r);
 pid_t run_pid (const struct run *r);
 /* SIGKILL every command still running and free them all, without callbacks (exit). */
 void run_destroy_all (struct execd *ed);
-/* len bytes as a string with every byte that is not part of valid UTF-8 (and NUL) replaced
- * by '?'.  Caller frees; NULL with ENOMEM. */
-char *run_output_text (const char *buf, size_t len);
 
 /* cron.c: the cron service, rank 0 only (doc/cron.md). */
 /* Load the crontab files and register the `cron` service (nothing on other ranks).  -1

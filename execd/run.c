@@ -4,7 +4,7 @@
  * A run is one command started with vfork and exec, as the instance owner (execd's own
  * user), in a process group of its own, with stdin from /dev/null, cwd "/", exactly the
  * environment it is given plus FLUX_URI (and a default PATH), and stdout and stderr on one
- * pipe.  Only the last RUN_OUTPUT_MAX bytes of output are kept.  A run ends when its process
+ * pipe.  Only the last FX_TAILBUF_MAX bytes of output are kept.  A run ends when its process
  * has exited and the pipe is at EOF; then its callback gets the wait status, whether the
  * timeout fired, and the output made valid UTF-8.  A timeout sends SIGTERM to the group, then
  * SIGKILL kill-timeout later; a pipe held open by a process that left the group is given up
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "execd/execd.h"
+#include "services/tailbuf.h"
 #include "services/taskexec.h"
 
 #define RUN_ARGV_MAX   4096 /* arguments in one execd.run request */
@@ -41,9 +42,8 @@ struct run {
     ev_child child_w;
     ev_io io_w;
     ev_timer timer_w;
-    char out[RUN_OUTPUT_MAX]; /* the last output bytes */
-    size_t outlen;
-    run_done_f cb; /* NULL once detached */
+    struct fx_tailbuf out; /* the last output bytes */
+    run_done_f cb;         /* NULL once detached */
     void *arg;
     struct run *prev, *next;
 };
@@ -76,59 +76,10 @@ static void run_free (struct run *r)
     free (r);
 }
 
-/* Replace what is not UTF-8 (and NUL) by '?'.  Returns the length of the valid prefix
- * sequence at s, or 0 when s does not start a valid sequence. */
-static size_t utf8_seq (const unsigned char *s, size_t len)
-{
-    unsigned int c = s[0], cp;
-    size_t need;
-
-    if (c >= 0x01 && c < 0x80)
-        return 1;
-    need = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (need == 0 || need > len)
-        return 0;
-    cp = c & (0x7f >> need);
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000)
-        || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need;
-}
-
-char *run_output_text (const char *buf, size_t len)
-{
-    const unsigned char *s = (const unsigned char *) buf;
-    char *t = malloc (len + 1);
-    size_t i = 0, n;
-
-    if (!t)
-        return NULL;
-    while (i < len) {
-        if ((n = utf8_seq (s + i, len - i)) == 0) {
-            t[i++] = '?';
-            continue;
-        }
-        memcpy (t + i, s + i, n);
-        i += n;
-    }
-    t[len] = '\0';
-    return t;
-}
-
 static void run_finish (struct run *r)
 {
-    char *text;
-
-    if (r->cb) {
-        text = run_output_text (r->out, r->outlen);
-        r->cb (r, r->status, r->timedout, text ? text : "", r->arg);
-        free (text);
-    }
+    if (r->cb)
+        r->cb (r, r->status, r->timedout, fx_tailbuf_text (&r->out), r->arg);
     run_free (r);
 }
 
@@ -136,22 +87,6 @@ static void run_check_done (struct run *r)
 {
     if (r->exited && r->fd < 0)
         run_finish (r);
-}
-
-static void output_keep (struct run *r, const char *data, size_t n)
-{
-    if (n >= RUN_OUTPUT_MAX) {
-        memcpy (r->out, data + n - RUN_OUTPUT_MAX, RUN_OUTPUT_MAX);
-        r->outlen = RUN_OUTPUT_MAX;
-        return;
-    }
-    if (r->outlen + n > RUN_OUTPUT_MAX) {
-        size_t drop = r->outlen + n - RUN_OUTPUT_MAX;
-        memmove (r->out, r->out + drop, r->outlen - drop);
-        r->outlen -= drop;
-    }
-    memcpy (r->out + r->outlen, data, n);
-    r->outlen += n;
 }
 
 static void io_cb (struct ev_loop *loop, ev_io *w, int revents)
@@ -163,7 +98,7 @@ static void io_cb (struct ev_loop *loop, ev_io *w, int revents)
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n > 0) {
-        output_keep (r, (const char *) r->ed->buf, (size_t) n);
+        fx_tailbuf_add (&r->out, r->ed->buf, (size_t) n);
         return;
     }
     ev_io_stop (loop, w);

@@ -24,6 +24,9 @@
 #include <unistd.h>
 
 #include "jobd/jobd.h"
+#include "services/tailbuf.h"
+
+_Static_assert(FX_JOBTAP_OUTPUT_MAX == FX_TAILBUF_MAX, "plugins are promised what is kept");
 
 #define DRAIN_TIME 1.0 /* seconds the output may stay open after the command exited */
 /* A command with no timeout that runs this long is logged as a warning, then again every
@@ -42,8 +45,7 @@ struct fx_jobtap_cmd {
     double t_start;
     char what[160]; /* "flux perilog-run epilog (job ƒ2grBbm)", for the slow warning */
     int exited, status, timedout;
-    char out[FX_JOBTAP_OUTPUT_MAX + 1];
-    size_t outlen;
+    struct fx_tailbuf out;
     fx_jobtap_cmd_f cb;
     void *arg;
 };
@@ -99,38 +101,13 @@ void commands_destroy (struct jobd *jd)
     jd->commands = NULL;
 }
 
-/* Invalid UTF-8 (a cut sequence included) becomes '?', so that the output fits in JSON. */
-static void sanitize (char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = (unsigned char) s[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        size_t k = 1;
-        while (n > 1 && k < n && i + k < len && ((unsigned char) s[i + k] & 0xc0) == 0x80)
-            k++;
-        if (n == 0 || k != n || c == 0) {
-            s[i++] = '?';
-            continue;
-        }
-        i += n;
-    }
-}
-
 static void finish (struct fx_jobtap_cmd *cmd)
 {
     struct jobd *jd = cmd->jd;
 
     stop_all (cmd);
     unlink_cmd (jd, cmd);
-    cmd->out[cmd->outlen] = '\0';
-    sanitize (cmd->out, cmd->outlen);
-    cmd->cb (cmd, cmd->status, cmd->timedout, cmd->out, cmd->arg);
+    cmd->cb (cmd, cmd->status, cmd->timedout, fx_tailbuf_text (&cmd->out), cmd->arg);
     free (cmd);
 }
 
@@ -151,23 +128,6 @@ static void child_cb (struct ev_loop *loop, ev_child *w, int revents)
         ev_timer_start (loop, &cmd->drain_w);
 }
 
-/* Keep the last FX_JOBTAP_OUTPUT_MAX bytes. */
-static void keep (struct fx_jobtap_cmd *cmd, const char *buf, size_t n)
-{
-    if (n >= FX_JOBTAP_OUTPUT_MAX) {
-        memcpy (cmd->out, buf + n - FX_JOBTAP_OUTPUT_MAX, FX_JOBTAP_OUTPUT_MAX);
-        cmd->outlen = FX_JOBTAP_OUTPUT_MAX;
-        return;
-    }
-    if (cmd->outlen + n > FX_JOBTAP_OUTPUT_MAX) {
-        size_t drop = cmd->outlen + n - FX_JOBTAP_OUTPUT_MAX;
-        memmove (cmd->out, cmd->out + drop, cmd->outlen - drop);
-        cmd->outlen -= drop;
-    }
-    memcpy (cmd->out + cmd->outlen, buf, n);
-    cmd->outlen += n;
-}
-
 static void out_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
     struct fx_jobtap_cmd *cmd = w->data;
@@ -176,7 +136,7 @@ static void out_cb (struct ev_loop *loop, ev_io *w, int revents)
 
     (void) revents;
     if (n > 0) {
-        keep (cmd, buf, (size_t) n);
+        fx_tailbuf_add (&cmd->out, buf, (size_t) n);
         return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
